@@ -1,0 +1,3 @@
+"""netflix-dec"""
+
+__version__ = "0.1"

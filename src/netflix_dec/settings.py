@@ -1,0 +1,18 @@
+"""Project settings: hooks and the config resolver that picks the raw catalogue.
+
+See https://docs.kedro.org/en/stable/configure/configuration_basics/ for what
+else can be set here.
+"""
+
+from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
+
+from netflix_dec.hooks import RunInfoHooks
+from netflix_dec.inputs import raw_titles_path
+
+HOOKS = (RunInfoHooks(),)
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": {"raw_titles_path": raw_titles_path},
+}

@@ -1,0 +1,79 @@
+"""Shared fixtures: the bundled sample, the real catalogue, a scratch project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from netflix_dec.inputs import ENV_VAR
+from netflix_dec.sample import SAMPLE_PATH
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def sample_titles() -> pd.DataFrame:
+    """The committed synthetic catalogue, as the pipeline loads it."""
+    return pd.read_csv(PROJECT_ROOT / SAMPLE_PATH, encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_titles_path() -> Path:
+    """The real Kaggle file, or a plain skip saying how to provide it."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    if not value:
+        pytest.skip(f"real catalogue not available: {ENV_VAR} is not set")
+    path = Path(value)
+    if not path.is_absolute():
+        path = (PROJECT_ROOT / path).resolve()
+    if not path.is_file():
+        pytest.skip(f"real catalogue not available: {ENV_VAR}={value} is not a file")
+    return path
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch copy of the project (config and sample only) to run sessions in.
+
+    Runs write into its ``data/`` instead of the working tree, and neither a real
+    file in ``data/01_raw`` nor ``NETFLIX_TITLES_CSV`` leaks into them.
+    """
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy2(PROJECT_ROOT / name, root / name)
+    shutil.copytree(
+        PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()  # bootstrap_project wants it; the package is installed
+    sample = root / SAMPLE_PATH
+    sample.parent.mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / SAMPLE_PATH, sample)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def run_session(project_copy: Path):
+    """Run pipelines of the scratch project in a Kedro session, like `kedro run`."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    def run(
+        pipelines: list[str] | None = None,
+        env: str | None = None,
+        params: dict | None = None,
+    ) -> dict:
+        bootstrap_project(project_copy)
+        with KedroSession.create(
+            project_path=project_copy, env=env, runtime_params=params
+        ) as session:
+            return session.run(pipeline_names=pipelines)
+
+    return run

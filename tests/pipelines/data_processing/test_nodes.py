@@ -1,0 +1,182 @@
+"""Unit tests of the data_processing nodes and the raw-file check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from netflix_dec.params import DataProcessingParams
+from netflix_dec.pipelines.data_processing import nodes
+from netflix_dec.sample import COLUMNS
+
+MOVIES = DataProcessingParams(types=["Movie"], top_n=5)
+
+
+def _titles(**overrides) -> pd.DataFrame:
+    rows = [
+        {column: f"{column}-{i}" for column in COLUMNS} | {"show_id": f"s{i}"}
+        for i in range(4)
+    ]
+    frame = pd.DataFrame(rows)
+    frame["type"] = ["Movie", "Movie", "TV Show", "Movie"]
+    frame["release_year"] = [2001, 2002, 2003, 2004]
+    for column, values in overrides.items():
+        frame[column] = values
+    return frame
+
+
+def test_validate_titles_names_the_missing_columns():
+    with pytest.raises(
+        nodes.RawTitlesError, match=r"missing column\(s\) \['cast', 'rating'\]"
+    ):
+        nodes.validate_titles(_titles().drop(columns=["cast", "rating"]))
+
+
+def test_validate_titles_rejects_a_table_without_rows():
+    with pytest.raises(nodes.RawTitlesError, match="no rows"):
+        nodes.validate_titles(_titles().iloc[0:0])
+
+
+def test_validate_titles_keeps_the_kaggle_columns_in_order():
+    shuffled = _titles().assign(extra=1)[["extra", *reversed(COLUMNS)]]
+    assert list(nodes.validate_titles(shuffled).columns) == list(COLUMNS)
+
+
+def test_clean_titles_follows_the_notebook_steps():
+    titles = _titles(director=[np.nan, "Ann", "Bo", "Cy"], cast=["a", "b", "c", np.nan])
+    titles = pd.concat([titles, titles.iloc[[1]]], ignore_index=True)  # a duplicate row
+    cleaned, counts = nodes.clean_titles(titles, MOVIES)
+    assert counts == {
+        "raw": 5,
+        "after_dropna": 4,
+        "after_drop_duplicates": 3,
+        "after_type_filter": 2,
+    }
+    assert cleaned["show_id"].tolist() == ["s0", "s1"]
+    assert cleaned.loc[0, "director"] == nodes.NO_DIRECTOR
+
+
+def test_clean_titles_keeps_every_listed_type():
+    cleaned, _ = nodes.clean_titles(
+        _titles(), DataProcessingParams(types=["Movie", "TV Show"], top_n=5)
+    )
+    assert len(cleaned) == 4
+
+
+def test_clean_titles_fails_when_no_title_has_the_selected_type():
+    with pytest.raises(
+        nodes.RawTitlesError, match=r"no title whose type is in \['Documentary'\]"
+    ):
+        nodes.clean_titles(
+            _titles(), DataProcessingParams(types=["Documentary"], top_n=5)
+        )
+
+
+def test_clean_titles_rejects_one_id_for_two_different_titles():
+    titles = _titles(show_id=["s1", "s1", "s2", "s3"])
+    with pytest.raises(
+        nodes.RawTitlesError, match=r"show_id must identify one title.*'s1'"
+    ):
+        nodes.clean_titles(titles, MOVIES)
+
+
+def test_profile_reports_counts_missing_values_and_samples():
+    titles = _titles(country=["x", np.nan, "y", "z"])
+    cleaned, counts = nodes.clean_titles(titles, MOVIES)
+    profile = nodes.profile_titles(titles, cleaned, counts)
+    assert profile["rows"] == counts
+    assert profile["missing_values"]["country"] == 1
+    assert profile["titles_per_type"]["raw"] == {"Movie": 3, "TV Show": 1}
+    assert len(profile["sample_rows"]) == len(cleaned) == 2
+
+
+def test_profile_sample_holds_five_rows(sample_titles):
+    cleaned, counts = nodes.clean_titles(sample_titles, MOVIES)
+    assert len(nodes.profile_titles(sample_titles, cleaned, counts)["sample_rows"]) == 5
+
+
+def test_top_genres_plot_counts_each_genre_once_per_title(sample_titles):
+    figure = nodes.plot_top_genres(sample_titles, MOVIES)
+    assert isinstance(figure, Figure)
+    axis = figure.axes[0]
+    labels = [label.get_text() for label in axis.get_yticklabels()]
+    widths = [patch.get_width() for patch in axis.patches]
+    genres = sample_titles["listed_in"].str.split(", ").explode().value_counts()
+    assert labels == genres.index[:5].tolist()
+    assert widths == genres.to_numpy()[:5].tolist()
+
+
+@pytest.mark.parametrize(
+    "plot",
+    [
+        nodes.plot_titles_per_type,
+        nodes.plot_titles_added_per_year,
+        nodes.plot_ratings,
+        nodes.plot_description_length,
+    ],
+)
+def test_plots_have_a_title_and_labelled_axes(plot, sample_titles):
+    axis = plot(sample_titles).axes[0]
+    assert axis.get_title()
+    assert axis.get_xlabel()
+
+
+def test_titles_added_per_year_sums_to_the_dated_titles(sample_titles):
+    axis = nodes.plot_titles_added_per_year(sample_titles).axes[0]
+    total = sum(patch.get_height() for patch in axis.patches)
+    assert total == sample_titles["date_added"].notna().sum()
+
+
+# ---- the raw-file check run before the pipeline starts ----------------------
+
+
+def test_check_titles_file_accepts_the_sample(sample_titles, tmp_path: Path):
+    path = tmp_path / "ok.csv"
+    sample_titles.to_csv(path, index=False)
+    nodes.check_titles_file(path, ["Movie"])
+
+
+def test_check_titles_file_names_a_missing_file(tmp_path: Path):
+    with pytest.raises(nodes.RawTitlesError, match=r"nope\.csv does not exist"):
+        nodes.check_titles_file(tmp_path / "nope.csv", ["Movie"])
+
+
+def test_check_titles_file_names_an_empty_file(tmp_path: Path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(nodes.RawTitlesError, match=r"empty\.csv is empty"):
+        nodes.check_titles_file(path, ["Movie"])
+
+
+def test_check_titles_file_names_a_file_that_is_not_csv(tmp_path: Path):
+    path = tmp_path / "titles.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00\x81")
+    with pytest.raises(nodes.RawTitlesError, match=r"titles\.csv is not a UTF-8 CSV"):
+        nodes.check_titles_file(path, ["Movie"])
+
+
+def test_check_titles_file_names_the_file_and_missing_columns(
+    sample_titles, tmp_path: Path
+):
+    path = tmp_path / "partial.csv"
+    sample_titles.drop(columns=["description", "listed_in"]).to_csv(path, index=False)
+    with pytest.raises(nodes.RawTitlesError) as error:
+        nodes.check_titles_file(path, ["Movie"])
+    assert "partial.csv" in str(error.value)
+    assert "['listed_in', 'description']" in str(error.value)
+
+
+def test_check_titles_file_names_a_file_without_the_selected_type(
+    sample_titles, tmp_path: Path
+):
+    path = tmp_path / "shows.csv"
+    sample_titles.loc[sample_titles["type"] == "TV Show"].to_csv(path, index=False)
+    with pytest.raises(
+        nodes.RawTitlesError,
+        match=r"shows\.csv has no title whose type is in \['Movie'\]",
+    ):
+        nodes.check_titles_file(path, ["Movie"])

@@ -1,0 +1,106 @@
+"""data_processing as a whole: on the sample, on the real file, on bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from netflix_dec.params import DataProcessingParams
+from netflix_dec.pipelines.data_processing import create_pipeline
+from netflix_dec.pipelines.data_processing.nodes import RawTitlesError
+from netflix_dec.sample import SAMPLE_PATH
+
+PLOTS = (
+    "titles_per_type",
+    "titles_added_per_year",
+    "top_genres",
+    "top_countries",
+    "ratings",
+    "description_length",
+)
+
+
+def _run(titles: pd.DataFrame, outputs: tuple[str, ...] = ()) -> dict:
+    """Run the pipeline, or the part of it that makes ``outputs``; return free outputs."""
+    catalog = DataCatalog()
+    catalog["raw_titles"] = titles
+    catalog["params:data_processing"] = MemoryDataset(
+        DataProcessingParams(types=["Movie"], top_n=15)
+    )
+    pipeline = create_pipeline()
+    if outputs:
+        pipeline = pipeline.to_outputs(*outputs)
+    results = SequentialRunner().run(pipeline, catalog)
+    return {name: dataset.load() for name, dataset in results.items()}
+
+
+def test_pipeline_cleans_the_sample(sample_titles):
+    clean = _run(sample_titles, ("clean_titles",))["clean_titles"]
+    outputs = _run(sample_titles)
+    assert (clean["type"] == "Movie").all()
+    assert clean["show_id"].is_unique
+    assert clean.notna().all().all()
+    rows = outputs["data_profile"]["rows"]
+    assert (
+        rows["raw"]
+        > rows["after_dropna"]
+        > rows["after_drop_duplicates"]
+        > rows["after_type_filter"]
+        == len(clean)
+    )
+    assert {f"{name}_plot" for name in PLOTS} <= outputs.keys()
+
+
+@pytest.mark.realdata
+def test_real_catalogue_keeps_the_notebooks_5277_movies(real_titles_path: Path):
+    outputs = _run(pd.read_csv(real_titles_path), ("clean_titles",))
+    assert len(outputs["clean_titles"]) == 5277
+    assert outputs["cleaning_counts"]["raw"] == 8807
+
+
+@pytest.mark.slow
+def test_kedro_run_writes_table_profile_and_plots_from_the_sample(
+    run_session, project_copy: Path
+):
+    run_session(pipelines=["data_processing"])
+    clean = pd.read_csv(project_copy / "data/03_primary/clean_titles.csv")
+    sample = pd.read_csv(project_copy / SAMPLE_PATH)
+    profile = json.loads(
+        (project_copy / "data/08_reporting/data_profile.json").read_text()
+    )
+    assert profile["rows"]["raw"] == len(sample)
+    assert profile["rows"]["after_type_filter"] == len(clean)
+    for name in PLOTS:
+        png = project_copy / f"data/08_reporting/{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+@pytest.mark.slow
+def test_kedro_run_prefers_the_real_file_in_data_raw(
+    run_session, project_copy: Path, sample_titles
+):
+    real = project_copy / "data/01_raw/netflix_titles.csv"
+    sample_titles.head(300).to_csv(real, index=False)
+    run_session(pipelines=["data_processing"])
+    profile = json.loads(
+        (project_copy / "data/08_reporting/data_profile.json").read_text()
+    )
+    assert profile["rows"]["raw"] == 300
+
+
+@pytest.mark.slow
+def test_kedro_run_fails_before_any_node_naming_the_file(
+    run_session, project_copy: Path, sample_titles
+):
+    real = project_copy / "data/01_raw/netflix_titles.csv"
+    sample_titles.drop(columns=["rating"]).to_csv(real, index=False)
+    with pytest.raises(
+        RawTitlesError, match=r"netflix_titles\.csv is missing column\(s\) \['rating'\]"
+    ):
+        run_session(pipelines=["data_processing"])
+    assert not (project_copy / "data/03_primary/clean_titles.csv").exists()

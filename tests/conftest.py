@@ -35,14 +35,13 @@ def real_titles_path() -> Path:
     return path
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def make_project_copy(parent: Path) -> Path:
     """A scratch copy of the project (config and sample only) to run sessions in.
 
-    Runs write into its ``data/`` instead of the working tree, and neither a real
-    file in ``data/01_raw`` nor ``NETFLIX_TITLES_CSV`` leaks into them.
+    Runs write into its ``data/`` instead of the working tree, and a real file
+    in the working tree's ``data/01_raw`` cannot leak into them.
     """
-    root = tmp_path / "project"
+    root = parent / "project"
     root.mkdir()
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy2(PROJECT_ROOT / name, root / name)
@@ -54,6 +53,13 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sample = root / SAMPLE_PATH
     sample.parent.mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / SAMPLE_PATH, sample)
+    return root
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """:func:`make_project_copy` as the working directory, without the real file."""
+    root = make_project_copy(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.chdir(root)
     return root

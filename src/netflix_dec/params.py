@@ -35,3 +35,62 @@ class DataProcessingParams(_Params):
         if any(not item.strip() for item in value):
             raise ValueError(f"types must be non-empty strings, got {value!r}")
         return value
+
+
+class EncodingParams(_Params):
+    """``encoding``: how descriptions become features, and the autoencoder."""
+
+    features: Literal["tfidf", "sequence", "sentence"]
+    max_words: int = Field(ge=2, le=1_000_000)
+    lsa_components: int = Field(ge=0, le=5_000)
+    dims: list[PositiveInt | None] = Field(min_length=2)
+    activation: Literal["relu", "elu", "selu", "gelu", "tanh", "sigmoid"]
+    optimizer: Literal["adam", "rmsprop", "sgd"]
+    learning_rate: float = Field(gt=0, le=10)
+    loss: Literal["mse", "binary_crossentropy"]
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    sentence_batch_size: PositiveInt
+    seed: int = Seed
+
+    @field_validator("dims")
+    @classmethod
+    def _only_the_input_width_may_be_null(
+        cls, value: list[int | None]
+    ) -> list[int | None]:
+        if any(width is None for width in value[1:]):
+            raise ValueError(
+                f"only dims[0] (the input width) may be null, got {value}; the other "
+                "entries are layer widths down to the embedding"
+            )
+        return value
+
+
+class DecClusteringParams(_Params):
+    """``dec_clustering``: the clustering layer, its training and the report."""
+
+    n_clusters: int = Field(ge=2, le=1_000)
+    variant: Literal["idec", "dec"]
+    gamma: float = Field(ge=0, le=100)
+    alpha: float = Field(gt=0, le=100)
+    batch_size: PositiveInt
+    maxiter: PositiveInt
+    update_interval: PositiveInt
+    tol: float = Field(ge=0, lt=1)
+    learning_rate: float = Field(gt=0, le=10)
+    momentum: float = Field(ge=0, lt=1)
+    kmeans_n_init: PositiveInt
+    silhouette_sample: PositiveInt
+    top_words: PositiveInt = Field(le=50)
+    examples: PositiveInt = Field(le=50)
+    seed: int = Seed
+
+
+class VisualizationParams(_Params):
+    """``visualization``: the 2-D projection and the two plots."""
+
+    projection_source: Literal["dec_embeddings", "embeddings", "features"]
+    perplexity: float = Field(gt=1, le=200)
+    max_iter: int = Field(ge=250, le=10_000)
+    max_points: int = Field(ge=100, le=1_000_000)
+    seed: int = Seed

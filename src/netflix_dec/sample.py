@@ -252,7 +252,7 @@ def generate_catalogue(
     n_titles: int = 1500,
     seed: int = 0,
     movie_share: float = 0.7,
-    noise: float = 0.08,
+    noise: float = 0.05,
     missing_share: float = 0.05,
     duplicate_share: float = 0.02,
 ) -> pd.DataFrame:

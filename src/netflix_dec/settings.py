@@ -15,4 +15,7 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": {"raw_titles_path": raw_titles_path},
+    # An environment overrides single keys of a parameter group (`fast` sets
+    # `encoding.epochs` and keeps the rest of `encoding` from base).
+    "merge_strategy": {"parameters": "soft"},
 }

@@ -1,0 +1,152 @@
+"""Descriptions → features → a pretrained autoencoder and 10-d embeddings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from scipy import sparse  # noqa: E402
+
+from netflix_dec import dec, text  # noqa: E402
+from netflix_dec.params import EncodingParams  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+def _descriptions(titles: pd.DataFrame) -> list[str]:
+    descriptions = titles["description"].fillna("").astype(str)
+    if not descriptions.str.strip().any():
+        raise text.EmptyVocabularyError(
+            f"No descriptions to encode: the cleaned table has {len(titles)} rows "
+            "and none has a non-blank description."
+        )
+    return descriptions.tolist()
+
+
+def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, Any]:
+    """Learn the vocabulary (and IDF or scaling), or name the sentence model.
+
+    Returns:
+        A JSON-ready state that encodes any description as the training ones.
+    """
+    descriptions = _descriptions(titles)
+    if params.features == "sentence":
+        from netflix_dec import minilm
+
+        return {"features": "sentence", "model": minilm.MODEL_NAME}
+    state = text.fit_text_encoder(descriptions, params.features, params.max_words)
+    logger.info(
+        "Vocabulary: %d distinct tokens, %d kept as features (%s).",
+        state["vocabulary_size"],
+        len(state["vocabulary"]),
+        params.features,
+    )
+    if params.features == "sequence":
+        logger.info("Sequences padded to %d tokens.", state["sequence_length"])
+    return state
+
+
+def encode_descriptions(
+    titles: pd.DataFrame, text_encoder: dict[str, Any], params: EncodingParams
+) -> np.ndarray | sparse.csr_matrix:
+    """Encode every description; TF-IDF stays a sparse matrix."""
+    descriptions = _descriptions(titles)
+    if text_encoder["features"] == "sentence":
+        from netflix_dec import minilm
+
+        encoder = minilm.MiniLMEncoder.from_installed_package()
+        features = encoder.encode(descriptions, batch_size=params.sentence_batch_size)
+    else:
+        features = text.encode_texts(text_encoder, descriptions)
+    logger.info(
+        "Features: %d titles × %d (%s).",
+        features.shape[0],
+        features.shape[1],
+        "sparse" if sparse.issparse(features) else "dense",
+    )
+    return features
+
+
+def resolve_dims(params: EncodingParams, n_features: int) -> list[int]:
+    """The layer widths, with a null first entry read as the feature width."""
+    first = params.dims[0]
+    if first is not None and first != n_features:
+        raise ValueError(
+            f"encoding.dims[0] is {first} but the {params.features} features have "
+            f"{n_features} columns; set dims[0] to {n_features} or to null (the "
+            "feature width)."
+        )
+    return [n_features, *params.dims[1:]]
+
+
+def pretrain_autoencoder(
+    features: np.ndarray | sparse.csr_matrix, params: EncodingParams
+) -> tuple[keras.Model, keras.Model, dict[str, list[float]]]:
+    """Build and train the autoencoder; checks come before any training."""
+    dims = resolve_dims(params, features.shape[1])
+    if features.shape[0] < 2:
+        raise ValueError(
+            f"Need at least 2 titles to train on, got {features.shape[0]}."
+        )
+    autoencoder, encoder = dec.build_autoencoder(
+        dims,
+        activation=params.activation,
+        sparse_input=sparse.issparse(features),
+        seed=params.seed,
+    )
+    optimizer = keras.optimizers.get(
+        {
+            "class_name": params.optimizer,
+            "config": {"learning_rate": params.learning_rate},
+        }
+    )
+    logger.info(
+        "Pretraining autoencoder %s: %s, %s loss, %d epochs of batch %d.",
+        dims,
+        params.optimizer,
+        params.loss,
+        params.epochs,
+        params.batch_size,
+    )
+    history = dec.pretrain_autoencoder(
+        autoencoder,
+        features,
+        optimizer=optimizer,
+        loss=params.loss,
+        epochs=params.epochs,
+        batch_size=params.batch_size,
+        seed=params.seed,
+    )
+    return autoencoder, encoder, history
+
+
+def embed_titles(
+    encoder: keras.Model, features: np.ndarray | sparse.csr_matrix
+) -> np.ndarray:
+    """Each title's embedding from the pretrained encoder."""
+    return dec.predict(encoder, features).astype(np.float32)
+
+
+def plot_loss_curve(history: dict[str, list[float]]) -> Figure:
+    """Reconstruction loss per epoch: flat early means too few epochs wasted."""
+    losses = history["loss"]
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    epochs = np.arange(1, len(losses) + 1)
+    ax.plot(epochs, losses, marker="o", markersize=3)
+    ax.set(
+        title="Autoencoder pretraining loss",
+        xlabel="Epoch",
+        ylabel="Reconstruction loss",
+        yscale="log" if min(losses) > 0 else "linear",
+    )
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,211 @@
+"""The DEC library: clustering layer, target distribution, training, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from kedro_datasets.tensorflow import TensorFlowModelDataset
+from scipy import sparse
+
+from netflix_dec import dec
+
+
+def _blobs(
+    n_per: int = 40, centers: int = 3, dim: int = 12, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    means = rng.normal(scale=4.0, size=(centers, dim))
+    labels = np.repeat(np.arange(centers), n_per)
+    return (means[labels] + rng.normal(size=(len(labels), dim))).astype(
+        np.float32
+    ), labels
+
+
+@pytest.fixture(scope="module")
+def pretrained() -> tuple[keras.Model, keras.Model, np.ndarray, np.ndarray]:
+    x, labels = _blobs()
+    autoencoder, encoder = dec.build_autoencoder([12, 16, 4], seed=1)
+    dec.pretrain_autoencoder(
+        autoencoder, x, epochs=30, batch_size=16, seed=1, verbose=0
+    )
+    return autoencoder, encoder, x, labels
+
+
+def test_soft_assignments_follow_students_t_and_sum_to_one():
+    layer = dec.ClusteringLayer(3, alpha=1.0)
+    z = np.array([[0.0, 0.0], [2.5, 2.0], [-1.0, 5.0], [3.0, 3.0]], dtype=np.float32)
+    layer.build(z.shape)
+    centres = np.array([[0.0, 0.0], [3.0, 3.0], [-1.0, 4.0]], dtype=np.float32)
+    layer.set_weights([centres])
+    q = keras.ops.convert_to_numpy(layer(z))
+    expected = 1.0 / (1.0 + ((z[:, None, :] - centres[None]) ** 2).sum(axis=2))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(q, expected, rtol=1e-5)
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-6)
+    assert q.argmax(axis=1).tolist() == [0, 1, 2, 1]
+
+
+def test_a_small_alpha_gives_heavier_tails():
+    z = np.array([[1.0, 0.0]], dtype=np.float32)
+    centres = np.array([[0.0, 0.0], [3.0, 0.0]], dtype=np.float32)
+    q = {}
+    for alpha in (0.5, 10.0):
+        layer = dec.ClusteringLayer(2, alpha=alpha)
+        layer.build(z.shape)
+        layer.set_weights([centres])
+        q[alpha] = keras.ops.convert_to_numpy(layer(z))[0, 0]
+    # Heavy tails leave more mass on the far centroid.
+    assert q[10.0] > q[0.5] > 0.5
+
+
+def test_target_distribution_sharpens_and_normalises():
+    q = np.array([[0.6, 0.4], [0.3, 0.7], [0.55, 0.45]])
+    p = dec.target_distribution(q)
+    weight = q**2 / q.sum(axis=0)
+    np.testing.assert_allclose(p, weight / weight.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert (p.max(axis=1) > q.max(axis=1)).all()
+    assert (p.argmax(axis=1) == q.argmax(axis=1)).all()
+
+
+def test_autoencoder_mirrors_dims_and_shares_the_encoder():
+    autoencoder, encoder = dec.build_autoencoder([30, 8, 6, 2], seed=0)
+    widths = [
+        layer.units
+        for layer in autoencoder.layers
+        if isinstance(layer, keras.layers.Dense)
+    ]
+    assert widths == [8, 6, 2, 6, 8, 30]
+    assert encoder.output.shape[-1] == 2
+    assert autoencoder.get_layer("embedding") is encoder.get_layer("embedding")
+
+
+@pytest.mark.parametrize("dims", [[10], [10, 0, 2]])
+def test_autoencoder_rejects_bad_dims(dims):
+    with pytest.raises(ValueError, match="dims must hold at least two positive widths"):
+        dec.build_autoencoder(dims)
+
+
+def test_sparse_features_train_without_densifying():
+    x = sparse.random(
+        64, 300, density=0.02, format="csr", dtype=np.float32, random_state=0
+    )
+    autoencoder, encoder = dec.build_autoencoder(
+        [300, 16, 4], sparse_input=True, seed=0
+    )
+    history = dec.pretrain_autoencoder(
+        autoencoder, x, epochs=2, batch_size=16, verbose=0
+    )
+    assert len(history["loss"]) == 2
+    assert dec.predict(encoder, x).shape == (64, 4)
+
+
+def test_pretraining_repeats_with_a_seed():
+    x, _ = _blobs(n_per=10)
+    embeddings = []
+    for _ in range(2):
+        autoencoder, encoder = dec.build_autoencoder([12, 8, 3], seed=7)
+        dec.pretrain_autoencoder(
+            autoencoder, x, epochs=3, batch_size=8, seed=7, verbose=0
+        )
+        embeddings.append(dec.predict(encoder, x))
+    np.testing.assert_array_equal(embeddings[0], embeddings[1])
+
+
+def test_dec_recovers_separated_clusters(pretrained):
+    _, encoder, x, labels = pretrained
+    encoder = keras.models.clone_model(encoder)
+    encoder.set_weights(pretrained[1].get_weights())
+    result = dec.fit_dec(
+        encoder,
+        x,
+        3,
+        maxiter=60,
+        update_interval=20,
+        batch_size=16,
+        tol=0.0,
+        verbose=False,
+    )
+    assert result.q.shape == (len(x), 3)
+    np.testing.assert_allclose(result.q.sum(axis=1), 1.0, rtol=1e-5)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(labels, result.labels) > 0.9
+    assert result.stop_reason == "maxiter" and result.iterations == 60
+    assert [u["iteration"] for u in result.updates] == [0, 20, 40, 60]
+
+
+def test_stop_rule_fires_when_few_titles_change(pretrained):
+    _, encoder, x, _ = pretrained
+    result = dec.fit_dec(
+        encoder,
+        x,
+        3,
+        maxiter=1000,
+        update_interval=10,
+        batch_size=16,
+        tol=0.5,
+        verbose=False,
+    )
+    # After the first 10 steps, far fewer than half of the points move.
+    assert result.stop_reason == "tol"
+    assert result.iterations == 10
+    assert result.updates[-1]["changed"] < 0.5
+
+
+def test_idec_keeps_training_the_decoder(pretrained):
+    autoencoder, _, x, _ = pretrained
+    autoencoder = keras.models.clone_model(autoencoder)
+    autoencoder.set_weights(pretrained[0].get_weights())
+    encoder = keras.Model(autoencoder.input, autoencoder.get_layer("embedding").output)
+    before = autoencoder.get_layer("reconstruction").get_weights()[0].copy()
+    dec.fit_dec(
+        encoder,
+        x,
+        3,
+        autoencoder=autoencoder,
+        gamma=0.5,
+        maxiter=20,
+        update_interval=10,
+        batch_size=16,
+        tol=0.0,
+        verbose=False,
+    )
+    assert not np.allclose(
+        autoencoder.get_layer("reconstruction").get_weights()[0], before
+    )
+
+
+def test_dec_model_saves_and_reloads_in_safe_mode(pretrained, tmp_path: Path):
+    _, encoder, x, _ = pretrained
+    result = dec.fit_dec(
+        encoder, x, 3, maxiter=10, update_interval=10, batch_size=16, verbose=False
+    )
+    dataset = TensorFlowModelDataset(filepath=str(tmp_path / "dec.keras"))
+    dataset.save(result.model)
+    reloaded = dataset.load()
+    assert isinstance(reloaded.get_layer("clustering"), dec.ClusteringLayer)
+    np.testing.assert_allclose(dec.predict(reloaded, x), result.q, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"n_clusters": 1}, "n_clusters must be between 2 and the number of titles"),
+        ({"n_clusters": 121}, r"number of titles \(120\), got 121"),
+        ({"tol": 1.0}, r"tol must be in \[0, 1\)"),
+        ({"tol": -0.1}, r"tol must be in \[0, 1\)"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"update_interval": 0}, "update_interval must be a positive integer"),
+        ({"maxiter": -5}, "maxiter must be a positive integer"),
+    ],
+)
+def test_bad_arguments_fail_before_training(pretrained, changes, message):
+    _, encoder, x, _ = pretrained
+    arguments = {"n_clusters": 3} | changes
+    n_clusters = arguments.pop("n_clusters")
+    with pytest.raises(ValueError, match=message):
+        dec.fit_dec(encoder, x, n_clusters, verbose=False, **arguments)

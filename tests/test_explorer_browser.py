@@ -1,0 +1,358 @@
+"""Real-browser test of the standalone explorer HTML (Playwright + Debian Chromium).
+
+The page is served from a local ``http.server`` on 127.0.0.1 and every request
+to anything else is aborted and reported, so the test also proves that the
+file is self-contained. Run only these tests with ``pytest -m browser``.
+"""
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from netflix_dec.explorer import (
+    HOVER_TARGET_NAME,
+    PLOT_NAME,
+    SOURCE_NAME,
+    build_explorer,
+    explorer_html,
+    legend_label,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Python package 'playwright' not installed: pip install playwright",
+)
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM}: apt-get install chromium",
+        allow_module_level=True,
+    )
+
+XSS_TITLE = "<img src=x onerror=alert(1)>"
+XSS_DESCRIPTION = "Plot <script>window.__pwned=1</script> with <b>bold</b> text"
+XSS_INDEX = 0  # grid corner of cluster 0, far from other clusters
+PLAIN_INDEX = 25  # an ordinary title in cluster 1
+N_CLUSTERS = 3
+PER_CLUSTER = 20
+LABELS = {0: "love, family, young", 1: "murder, detective, police", 2: "kids, fun"}
+
+# Waits until BokehJS has built and painted the document.
+READY_JS = """() => window.Bokeh !== undefined && Bokeh.documents.length > 0
+  && Bokeh.index.roots.length > 0 && Bokeh.index.roots.every((v) => v.is_idle)"""
+
+# Page coordinates of data point i, from the plot view's scales and the canvas box.
+POINT_POSITION_JS = """([i, sourceName, plotName]) => {
+  const doc = Bokeh.documents[0];
+  const source = doc.get_model_by_name(sourceName);
+  const view = Bokeh.index.find_one(doc.get_model_by_name(plotName));
+  const box = view.canvas_view.el.getBoundingClientRect();
+  return {
+    x: box.left + view.frame.x_scale.compute(source.data.x[i]),
+    y: box.top + view.frame.y_scale.compute(source.data.y[i]),
+  };
+}"""
+
+
+def _points() -> pd.DataFrame:
+    """60 titles on three 5x4 grids; every 3rd title contains 'Romance'."""
+    rows = []
+    for i in range(N_CLUSTERS * PER_CLUSTER):
+        cluster, k = divmod(i, PER_CLUSTER)
+        rows.append(
+            {
+                "x": cluster * 25.0 + (k % 5) * 3.0,
+                "y": (k // 5) * 3.0 + (10.0 if cluster == 1 else 0.0),
+                "show_id": f"s{i}",
+                "title": f"{'Romance' if i % 3 == 0 else 'Story'} number {i}",
+                "director": f"Director {i}",
+                "release_year": 1990 + i,
+                "listed_in": "Dramas, International Movies",
+                "description": f"Description of title {i}.",
+                "cluster": cluster,
+                "confidence": 0.5,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame.loc[XSS_INDEX, ["title", "description"]] = [XSS_TITLE, XSS_DESCRIPTION]
+    frame.loc[PLAIN_INDEX, "confidence"] = 0.9251
+    return frame
+
+
+POINTS = _points()
+
+
+@dataclass
+class PageWatch:
+    """Everything the page did that a safe, offline page must not do."""
+
+    base_url: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def assert_clean(self, page: Any) -> None:
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.dialogs == [], "markup in the data triggered a dialog"
+        assert self.foreign_requests == [], "page tried to reach the network"
+        assert page.evaluate("() => window.__pwned") is None
+        # Playwright's CSS engine pierces Bokeh's open shadow roots.
+        assert page.locator("img").count() == 0
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/favicon.ico":  # avoid a 404 console error
+            self.send_response(204)
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("explorer_site")
+    layout = build_explorer(POINTS, LABELS, title="Browser test")
+    (root / "explorer.html").write_text(
+        explorer_html(layout, "Browser test"), encoding="utf-8"
+    )
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def loaded(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:
+    """One page for the module: loading 2 MB of inline BokehJS costs ~2 s.
+
+    The watch accumulates over all tests, so every ``assert_clean`` also covers
+    what earlier tests did on the page.
+    """
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    watch = PageWatch(base_url)
+    page.on(
+        "console",
+        lambda msg: (
+            watch.console_errors.append(msg.text) if msg.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
+
+    def on_dialog(dialog: Any) -> None:
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    def route(route: Any) -> None:
+        if route.request.url.startswith(base_url + "/"):
+            route.continue_()
+        else:
+            watch.foreign_requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    page.goto(f"{base_url}/explorer.html")
+    page.wait_for_function(READY_JS, timeout=15_000)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
+def _hover_tooltip_text(page: Any, index: int) -> str:
+    position = page.evaluate(POINT_POSITION_JS, [index, SOURCE_NAME, PLOT_NAME])
+    page.mouse.move(position["x"], position["y"])
+    tooltip = page.locator(".bk-tooltip-content >> visible=true")
+    tooltip.first.wait_for(state="visible", timeout=5_000)
+    assert tooltip.count() == 1, "hover should hit exactly one point"
+    return tooltip.first.text_content() or ""
+
+
+def test_plot_renders_every_point(loaded: tuple[Any, PageWatch]) -> None:
+    page, watch = loaded
+    stats = page.evaluate(
+        """([plotName, sourceName]) => {
+          const doc = Bokeh.documents[0];
+          const plot = doc.get_model_by_name(plotName);
+          // Cluster renderers are the legend's; the hover target is extra.
+          const clusters = plot.right[0].items.flatMap((item) => item.renderers);
+          const views = clusters.map((r) => Bokeh.index.find_one(r));
+          const canvas = Bokeh.index.find_one(plot).canvas_view.primary.canvas;
+          const px = canvas.getContext("2d")
+            .getImageData(0, 0, canvas.width, canvas.height).data;
+          let coloured = 0;  // saturated pixels: markers, not black/grey axes
+          for (let i = 0; i < px.length; i += 4) {
+            const hi = Math.max(px[i], px[i + 1], px[i + 2]);
+            const lo = Math.min(px[i], px[i + 1], px[i + 2]);
+            if (hi - lo > 60) coloured++;
+          }
+          return {
+            documents: Bokeh.documents.length,
+            source_rows: doc.get_model_by_name(sourceName).get_length(),
+            glyph_renderers: plot.renderers.length,
+            rendered: views.map((v) => v.glyph.sx.length),
+            legend_items: plot.right[0].items.length,
+            coloured,
+          };
+        }""",
+        [PLOT_NAME, SOURCE_NAME],
+    )
+    assert stats["documents"] == 1
+    assert stats["source_rows"] == len(POINTS)
+    assert stats["glyph_renderers"] == N_CLUSTERS + 1  # + the hover target
+    assert stats["legend_items"] == N_CLUSTERS
+    assert stats["rendered"] == [PER_CLUSTER] * N_CLUSTERS
+    assert stats["coloured"] > 500, "canvas has no coloured markers"
+    watch.assert_clean(page)
+
+
+def test_hover_shows_markup_as_literal_text(loaded: tuple[Any, PageWatch]) -> None:
+    page, watch = loaded
+    text = _hover_tooltip_text(page, XSS_INDEX)
+    assert XSS_TITLE in text
+    assert "<script>window.__pwned=1</script>" in text
+    assert "<b>bold</b>" in text
+    tooltip = page.locator(".bk-tooltip-content >> visible=true")
+    assert tooltip.locator("img, script, b").count() == 0
+    watch.assert_clean(page)
+
+
+def test_hover_shows_metadata(loaded: tuple[Any, PageWatch]) -> None:
+    page, watch = loaded
+    text = _hover_tooltip_text(page, PLAIN_INDEX)
+    row = POINTS.loc[PLAIN_INDEX]
+    for expected in (
+        row["title"],
+        row["director"],
+        str(row["release_year"]),
+        row["listed_in"],
+        f"1 · {LABELS[1]}",
+        "0.93",
+        row["description"],
+    ):
+        assert expected in text
+    watch.assert_clean(page)
+
+
+def test_search_highlights_matches_as_plain_text(
+    loaded: tuple[Any, PageWatch],
+) -> None:
+    page, watch = loaded
+    search = page.locator("input[type=text]")
+    status = page.locator(".bk-Div .bk-clearfix")  # the search status text
+    selected_js = (
+        "(name) => [...Bokeh.documents[0].get_model_by_name(name).selected.indices]"
+        "  .sort((a, b) => a - b)"
+    )
+
+    def search_for(query: str, expected_count: int) -> list[int]:
+        search.fill(query)
+        try:
+            page.wait_for_function(
+                "([name, n]) => Bokeh.documents[0].get_model_by_name(name)"
+                "  .selected.indices.length === n",
+                arg=[SOURCE_NAME, expected_count],
+                timeout=5_000,
+            )
+        except sync_api.TimeoutError:
+            got = page.evaluate(selected_js, SOURCE_NAME)
+            pytest.fail(f"query {query!r}: expected {expected_count} hits, got {got}")
+        return page.evaluate(selected_js, SOURCE_NAME)
+
+    # Case-insensitive substring match.
+    expected = [i for i, t in enumerate(POINTS["title"]) if "romance" in t.lower()]
+    assert search_for("rOMANCE", len(expected)) == expected
+    assert f"{len(expected)} of {len(POINTS)} titles match" in status.inner_text()
+
+    # "(1)" would match every title containing a 1 if it were a RegExp.
+    assert search_for("(1)", 1) == [XSS_INDEX]
+    assert search_for(".*", 0) == []
+
+    # The query is echoed back as text, not parsed as markup.
+    assert search_for(XSS_TITLE, 1) == [XSS_INDEX]
+    assert f'"{XSS_TITLE}"' in status.inner_text()
+
+    assert search_for("", 0) == []
+    assert "Type part of a title" in status.inner_text()
+    watch.assert_clean(page)
+
+
+def test_legend_click_hides_cluster_from_plot_and_hover(
+    loaded: tuple[Any, PageWatch],
+) -> None:
+    page, watch = loaded
+    tooltip = page.locator(".bk-tooltip-content >> visible=true")
+    legend_entry = page.get_by_text(f"0 · {LABELS[0]}", exact=True)
+
+    def wait_hoverable(n: int) -> None:
+        page.wait_for_function(
+            "([name, n]) => Bokeh.documents[0].get_model_by_name(name)"
+            "  .view.indices.count === n",
+            arg=[HOVER_TARGET_NAME, n],
+            timeout=5_000,
+        )
+
+    legend_entry.click()
+    wait_hoverable(len(POINTS) - PER_CLUSTER)
+    hidden = page.evaluate(
+        "(name) => Bokeh.documents[0].get_model_by_name(name).visible",
+        legend_label(0, LABELS[0]),
+    )
+    assert hidden is False
+    # Other clusters still answer to hover; the hidden one does not.
+    assert PLAIN_INDEX >= PER_CLUSTER
+    assert POINTS.loc[PLAIN_INDEX, "title"] in _hover_tooltip_text(page, PLAIN_INDEX)
+    position = page.evaluate(POINT_POSITION_JS, [XSS_INDEX, SOURCE_NAME, PLOT_NAME])
+    page.mouse.move(position["x"], position["y"])
+    sync_api.expect(tooltip).to_have_count(0, timeout=3_000)
+
+    legend_entry.click()  # and back
+    wait_hoverable(len(POINTS))
+    assert XSS_TITLE in _hover_tooltip_text(page, XSS_INDEX)
+    watch.assert_clean(page)

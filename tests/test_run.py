@@ -1,0 +1,146 @@
+"""End to end: `kedro run --env fast` on the bundled sample, overrides, bad params.
+
+One full run (about a minute) is shared by the tests of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from netflix_dec.inputs import ENV_VAR
+
+from .conftest import PROJECT_ROOT, make_project_copy
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A scratch project after a full `kedro run --env fast` on the sample."""
+    root = make_project_copy(tmp_path_factory.mktemp("e2e"))
+    saved_env = os.environ.pop(ENV_VAR, None)
+    cwd = Path.cwd()
+    os.chdir(root)
+    try:
+        bootstrap_project(root)
+        with KedroSession.create(project_path=root, env="fast") as session:
+            session.run()
+    finally:
+        os.chdir(cwd)
+        if saved_env is not None:
+            os.environ[ENV_VAR] = saved_env
+    return root
+
+
+def _json(root: Path, name: str) -> dict:
+    return json.loads((root / "data/08_reporting" / name).read_text(encoding="utf-8"))
+
+
+def test_fast_run_recovers_the_planted_genres(finished_run: Path):
+    metrics = _json(finished_run, "clustering_metrics.json")
+    assert metrics["n_clusters"] == 8
+    assert metrics["final"]["nmi"] >= 0.8, metrics
+    assert metrics["final"]["non_empty_clusters"] == 8
+
+
+def test_fast_run_writes_every_output(finished_run: Path):
+    data = finished_run / "data"
+    clusters = pd.read_csv(data / "07_model_output/clusters.csv")
+    clean = pd.read_csv(data / "03_primary/clean_titles.csv")
+    assert clusters.columns.tolist() == ["show_id", "title", "cluster", "confidence"]
+    assert clusters["show_id"].tolist() == clean["show_id"].tolist()
+    assert clusters["confidence"].between(0, 1).all()
+    q = np.load(data / "07_model_output/soft_assignments.npy")
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-4)
+    assert (q.argmax(axis=1) == clusters["cluster"].to_numpy()).all()
+    summary = _json(finished_run, "cluster_summary.json")["clusters"]
+    assert sum(item["size"] for item in summary) == len(clusters)
+    assert all(item["top_words"] for item in summary if item["size"])
+    training = _json(finished_run, "dec_training.json")
+    assert training["stop_reason"] in {"tol", "maxiter"}
+    for png in ("cluster_map.png", "pretraining_loss.png", "top_genres.png"):
+        assert (data / "08_reporting" / png).read_bytes()[:4] == b"\x89PNG"
+    html = (data / "08_reporting/cluster_explorer.html").read_text(encoding="utf-8")
+    assert "Bokeh" in html and "cdn.bokeh.org" not in html
+    for model in ("autoencoder", "encoder", "dec_model"):
+        assert (data / f"06_models/{model}.keras").stat().st_size > 0
+
+
+def test_run_leaves_pyproject_and_telemetry_consent_alone(finished_run: Path):
+    assert (finished_run / "pyproject.toml").read_bytes() == (
+        PROJECT_ROOT / "pyproject.toml"
+    ).read_bytes()
+    assert (PROJECT_ROOT / ".telemetry").read_text().strip() == "consent: false"
+    assert "kedro_telemetry" not in (finished_run / "pyproject.toml").read_text()
+
+
+def test_a_params_override_reaches_the_clustering(finished_run: Path, monkeypatch):
+    monkeypatch.chdir(finished_run)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    bootstrap_project(finished_run)
+    overrides = {
+        "dec_clustering": {"n_clusters": 8, "maxiter": 30, "update_interval": 10}
+    }
+    # base says 20 clusters; the override must win.
+    with KedroSession.create(
+        project_path=finished_run, runtime_params=overrides
+    ) as session:
+        session.run(pipeline_names=["dec_clustering"])
+    q = np.load(finished_run / "data/07_model_output/soft_assignments.npy")
+    assert q.shape[1] == 8
+    assert _json(finished_run, "clustering_metrics.json")["n_clusters"] == 8
+
+
+def _kedro(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
+    return subprocess.run(
+        [kedro, "run", *args],
+        check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            "encoding.featres=tfidf",
+            ["encoding", "featres", "Extra inputs are not permitted"],
+        ),
+        (
+            "dec_clustering.n_clusters=abc",
+            ["dec_clustering", "n_clusters", "abc", "valid integer"],
+        ),
+        ("dec_clustering.tol=1.5", ["tol", "1.5", "less than 1"]),
+    ],
+)
+def test_bad_parameters_fail_at_start_naming_key_and_value(
+    tmp_path: Path, override, expected
+):
+    root = make_project_copy(tmp_path)
+    result = _kedro(root, "--env", "fast", "--params", override)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for text in expected:
+        assert text in output, output[-3000:]
+    assert "Running node" not in output
+    assert not (root / "data/03_primary/clean_titles.csv").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import keras
@@ -85,6 +86,8 @@ def train_dec(
         momentum=params.momentum,
         kmeans_n_init=params.kmeans_n_init,
         seed=params.seed,
+        # A live progress bar in a terminal; in files and CI logs the log lines say it.
+        verbose=sys.stdout.isatty(),
         on_update=log_update,
     )
     reason = (

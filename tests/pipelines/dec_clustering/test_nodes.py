@@ -1,0 +1,148 @@
+"""dec_clustering nodes: assignments, summaries, metrics and parameter checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from netflix_dec import dec
+from netflix_dec.params import DecClusteringParams
+from netflix_dec.pipelines.dec_clustering import nodes
+
+BASE = {
+    "n_clusters": 2,
+    "variant": "idec",
+    "gamma": 0.1,
+    "alpha": 1.0,
+    "batch_size": 8,
+    "maxiter": 20,
+    "update_interval": 10,
+    "tol": 0.001,
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "kmeans_n_init": 3,
+    "silhouette_sample": 1000,
+    "top_words": 3,
+    "examples": 2,
+    "seed": 0,
+}
+
+TITLES = pd.DataFrame(
+    {
+        "show_id": ["s1", "s2", "s3", "s4"],
+        "title": ["Ghost Hunt", "Haunted Inn", "Goal!", "Final Whistle"],
+        "description": [
+            "A ghost haunts the old inn",
+            "The ghost of the inn haunts a family",
+            "A striker scores the winning goal",
+            "The striker and the team chase the goal",
+        ],
+        "listed_in": [
+            "Horror Movies, International Movies",
+            "Horror Movies",
+            "Sports Movies, Independent Movies",
+            "Sports Movies",
+        ],
+    }
+)
+Q = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.1, 0.9]], dtype=np.float32)
+
+
+def params(**changes) -> DecClusteringParams:
+    return DecClusteringParams(**(BASE | changes))
+
+
+def test_assignments_take_the_most_likely_cluster_and_its_probability():
+    clusters = nodes.assign_clusters(TITLES, Q)
+    assert clusters["cluster"].tolist() == [0, 0, 1, 1]
+    assert clusters["confidence"].tolist() == pytest.approx([0.9, 0.8, 0.7, 0.9])
+    assert clusters["show_id"].tolist() == TITLES["show_id"].tolist()
+
+
+def test_assignments_refuse_a_length_mismatch():
+    with pytest.raises(ValueError, match="4 titles but 3 soft assignments"):
+        nodes.assign_clusters(TITLES, Q[:3])
+
+
+def test_summary_names_distinctive_words_genres_and_examples():
+    clusters = nodes.assign_clusters(TITLES, Q)
+    summary = nodes.summarize_clusters(TITLES, clusters, params())["clusters"]
+    assert [item["size"] for item in summary] == [2, 2]
+    assert set(summary[0]["top_words"]) >= {"ghost", "haunts", "inn"}
+    assert set(summary[1]["top_words"]) >= {"striker", "goal"}
+    assert "the" not in summary[0]["top_words"]
+    assert list(summary[0]["top_genres"])[0] == "Horror Movies"
+    assert summary[1]["examples"] == ["Final Whistle", "Goal!"]
+
+
+def test_an_empty_cluster_is_reported_with_size_zero():
+    clusters = nodes.assign_clusters(TITLES, Q)
+    summary = nodes.summarize_clusters(TITLES, clusters, params(n_clusters=3))[
+        "clusters"
+    ]
+    assert summary[2] == {
+        "cluster": 2,
+        "size": 0,
+        "top_words": [],
+        "top_genres": {},
+        "examples": [],
+    }
+
+
+def test_metrics_compare_start_and_final_against_weak_genres():
+    clusters = nodes.assign_clusters(TITLES, Q)
+    embeddings = np.array([[0, 0], [0, 1], [5, 5], [5, 6]], dtype=np.float32)
+    report = nodes.evaluate_clustering(
+        TITLES,
+        clusters,
+        np.array([0, 1, 0, 1]),
+        embeddings,
+        embeddings,
+        {"iterations": 20, "stop_reason": "maxiter"},
+        params(),
+    )
+    assert report["final"]["nmi"] == pytest.approx(1.0)
+    assert report["final"]["accuracy"] == pytest.approx(1.0)
+    assert report["kmeans_start"]["nmi"] == pytest.approx(0.0)
+    assert report["final"]["non_empty_clusters"] == 2
+    assert report["final"]["silhouette"] > 0.8
+    assert report["weak_label_classes"] == 2
+
+
+def test_train_dec_checks_n_clusters_against_the_titles_before_training():
+    autoencoder, _ = dec.build_autoencoder([6, 4, 2])
+    with pytest.raises(ValueError, match=r"number of titles \(4\), got 5"):
+        nodes.train_dec(autoencoder, np.zeros((4, 6), np.float32), params(n_clusters=5))
+
+
+def test_train_dec_returns_consistent_outputs():
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 0.3, (20, 6)), rng.normal(3, 0.3, (20, 6))]).astype(
+        np.float32
+    )
+    autoencoder, _ = dec.build_autoencoder([6, 4, 2], seed=0)
+    model, q, z, start, record = nodes.train_dec(autoencoder, x, params())
+    assert q.shape == (40, 2) and z.shape == (40, 2) and start.shape == (40,)
+    np.testing.assert_allclose(dec.predict(model, x), q, rtol=1e-5, atol=1e-6)
+    assert record["stop_reason"] in {"tol", "maxiter"}
+    assert record["updates"][0]["iteration"] == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"n_clusters": 1}, "n_clusters"),
+        ({"tol": 1.0}, "tol"),
+        ({"tol": -0.01}, "tol"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"update_interval": 0}, "update_interval"),
+        ({"maxiter": 0}, "maxiter"),
+        ({"variant": "kmeans"}, "variant"),
+        ({"n_clusters": "abc"}, "valid integer"),
+    ],
+)
+def test_bad_parameters_are_rejected(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        params(**changes)

@@ -1,0 +1,124 @@
+"""encoding nodes: checks before training, repeatability, saved models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro_datasets.tensorflow import TensorFlowModelDataset
+from pydantic import ValidationError
+from scipy import sparse
+
+from netflix_dec.params import EncodingParams
+from netflix_dec.pipelines.encoding import nodes
+from netflix_dec.text import EmptyVocabularyError
+
+BASE = {
+    "features": "tfidf",
+    "max_words": 300,
+    "lsa_components": 0,
+    "dims": [None, 16, 4],
+    "activation": "relu",
+    "optimizer": "adam",
+    "learning_rate": 0.001,
+    "loss": "mse",
+    "epochs": 2,
+    "batch_size": 32,
+    "sentence_batch_size": 16,
+    "seed": 3,
+}
+
+
+def params(**changes) -> EncodingParams:
+    return EncodingParams(**(BASE | changes))
+
+
+@pytest.fixture(scope="module")
+def titles(sample_titles) -> pd.DataFrame:
+    return sample_titles.dropna(subset=["description"]).head(120).reset_index(drop=True)
+
+
+def test_no_descriptions_is_a_clear_error():
+    blank = pd.DataFrame({"description": ["", "   ", None]})
+    with pytest.raises(EmptyVocabularyError, match="none has a non-blank description"):
+        nodes.fit_text_encoder(blank, params())
+
+
+def test_an_empty_vocabulary_is_a_clear_error():
+    punctuation = pd.DataFrame({"description": ["!!!", "?!", "..."]})
+    with pytest.raises(EmptyVocabularyError, match="hold no token"):
+        nodes.fit_text_encoder(punctuation, params())
+
+
+def test_dims_must_start_with_the_feature_width(titles):
+    state = nodes.fit_text_encoder(titles, params())
+    features = nodes.encode_descriptions(titles, state, params())
+    with pytest.raises(
+        ValueError,
+        match=r"encoding.dims\[0\] is 99 but the tfidf features have 300 columns",
+    ):
+        nodes.pretrain_autoencoder(features, params(dims=[99, 16, 4]))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"dims": [None, None, 4]}, "only dims"),
+        ({"features": "bag"}, "features"),
+        ({"featres": "tfidf"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_parameters_are_rejected_before_training(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        params(**changes)
+
+
+def test_tfidf_features_stay_sparse(titles):
+    state = nodes.fit_text_encoder(titles, params())
+    features = nodes.encode_descriptions(titles, state, params())
+    assert sparse.issparse(features)
+    assert features.shape == (len(titles), 300)
+
+
+def test_sequence_features_follow_the_notebook(titles):
+    state = nodes.fit_text_encoder(titles, params(features="sequence"))
+    features = nodes.encode_descriptions(titles, state, params(features="sequence"))
+    assert isinstance(features, np.ndarray)
+    assert features.shape == (len(titles), state["sequence_length"])
+    assert 0.0 <= features.min() and features.max() <= 1.0
+
+
+def _embeddings(titles, tmp_path: Path | None = None):
+    state = nodes.fit_text_encoder(titles, params())
+    features = nodes.encode_descriptions(titles, state, params())
+    autoencoder, encoder, history = nodes.pretrain_autoencoder(features, params())
+    return features, encoder, history, nodes.embed_titles(encoder, features)
+
+
+def test_pretraining_repeats_with_the_same_seed(titles):
+    first = _embeddings(titles)
+    second = _embeddings(titles)
+    assert first[3].shape == (len(titles), 4)
+    np.testing.assert_array_equal(first[3], second[3])
+    assert first[2]["loss"] == second[2]["loss"]
+
+
+def test_the_saved_encoder_gives_the_same_embeddings(titles, tmp_path: Path):
+    features, encoder, _, embeddings = _embeddings(titles)
+    dataset = TensorFlowModelDataset(filepath=str(tmp_path / "encoder.keras"))
+    dataset.save(encoder)
+    reloaded = dataset.load()
+    np.testing.assert_allclose(
+        nodes.embed_titles(reloaded, features), embeddings, rtol=1e-6, atol=1e-6
+    )
+
+
+def test_loss_curve_has_one_point_per_epoch():
+    figure = nodes.plot_loss_curve({"loss": [1.0, 0.5, 0.25]})
+    line = figure.axes[0].get_lines()[0]
+    assert line.get_ydata().tolist() == [1.0, 0.5, 0.25]
+    assert figure.axes[0].get_title()

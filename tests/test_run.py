@@ -144,3 +144,63 @@ def test_bad_parameters_fail_at_start_naming_key_and_value(
         assert text in output, output[-3000:]
     assert "Running node" not in output
     assert not (root / "data/03_primary/clean_titles.csv").exists()
+
+
+def test_the_exploration_notebook_runs_on_a_finished_run(
+    finished_run: Path, monkeypatch
+):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(PROJECT_ROOT / "notebooks/explore_run.ipynb", as_version=4)
+    monkeypatch.setenv("NETFLIX_DEC_PROJECT", str(finished_run))
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(finished_run)}},
+    )
+    client.execute()
+    outputs = [
+        output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    ]
+    clusters = pd.read_csv(finished_run / "data/07_model_output/clusters.csv")
+    assert f"{len(clusters)} titles in 8 clusters" in "\n".join(outputs)
+    images = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "image/png" in o.get("data", {})
+    ]
+    assert len(images) == 3
+
+
+def test_kedro_viz_shows_every_node_of_every_pipeline(tmp_path: Path):
+    from kedro.framework.project import pipelines
+
+    root = make_project_copy(tmp_path)
+    kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
+    env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {
+        "KEDRO_DISABLE_TELEMETRY": "1"
+    }
+    subprocess.run(
+        [kedro, "viz", "build"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    api = json.loads((root / "build/api/main").read_text(encoding="utf-8"))
+    bootstrap_project(root)
+    shown = {node["full_name"] for node in api["nodes"] if node["type"] == "task"}
+    for name in ("data_processing", "encoding", "dec_clustering", "visualization"):
+        expected = {node.name for node in pipelines[name].nodes}
+        assert expected and expected <= shown, f"{name}: missing {expected - shown}"
+        assert name in api["modular_pipelines"]
+    assert "heap" not in (root / "build/index.html").read_text(encoding="utf-8")

@@ -48,4 +48,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags="dec_clustering",
+        # Groups the nodes in kedro viz; dataset names stay as in the catalogue.
+        namespace="dec_clustering",
+        prefix_datasets_with_namespace=False,
     )

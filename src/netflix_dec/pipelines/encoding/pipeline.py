@@ -40,4 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags="encoding",
+        # Groups the nodes in kedro viz; dataset names stay as in the catalogue.
+        namespace="encoding",
+        prefix_datasets_with_namespace=False,
     )

@@ -40,4 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags="visualization",
+        # Groups the nodes in kedro viz; dataset names stay as in the catalogue.
+        namespace="visualization",
+        prefix_datasets_with_namespace=False,
     )

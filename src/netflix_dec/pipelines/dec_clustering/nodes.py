@@ -9,6 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
+import sklearn
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import silhouette_score
@@ -216,11 +217,13 @@ def evaluate_clustering(
         if len(np.unique(labels)) < 2:
             return None
         sample = min(params.silhouette_sample, len(labels))
-        return float(
-            silhouette_score(
-                points, labels, sample_size=sample, random_state=params.seed
+        # Pairwise distances in 64 MB chunks, not one n × n matrix.
+        with sklearn.config_context(working_memory=64):
+            return float(
+                silhouette_score(
+                    points, labels, sample_size=sample, random_state=params.seed
+                )
             )
-        )
 
     report = {
         "titles": len(final),

@@ -1,0 +1,565 @@
+"""Benchmarks: speed against the notebook, scale, and cluster quality.
+
+Run from the project root with the project's environment::
+
+    python benchmarks/run.py speed     # default run vs the notebook script, alternating
+    python benchmarks/run.py scale     # synthetic catalogues of 20,000 and 100,000 titles
+    python benchmarks/run.py quality   # NMI/ARI/accuracy over 3 seeds against baselines
+    python benchmarks/run.py report    # rewrite results.md from the JSON results
+
+Every run of the project happens in a scratch copy (``benchmarks/.work/project``)
+through the ``kedro run`` command, so Kedro's start-up is included and the
+working tree's ``data/`` is left alone. The notebook runs as
+``../shared/seed/seed_baseline.py`` in its own virtual environment with tf_keras
+(``benchmarks/.work/seed-venv``, created on first use). Wall time and peak
+resident memory of each command come from the operating system (``wait4``);
+per-node figures from the project's ``run_timings.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work"
+RESULTS = ROOT / "benchmarks" / "results"
+SEED_SCRIPT = (ROOT / "../shared/seed/seed_baseline.py").resolve()
+REAL_CSV = Path(
+    os.environ.get("NETFLIX_TITLES_CSV", ROOT / "../shared/data/netflix_titles.csv")
+)
+SEED_PACKAGES = [
+    "tensorflow-cpu==2.21.*",
+    "tf_keras==2.21.*",
+    "pandas",
+    "scikit-learn",
+    "seaborn",
+    "matplotlib",
+]
+PIPELINES = ("data_processing", "encoding", "dec_clustering", "visualization")
+
+
+# ---- running and measuring commands ----------------------------------------------
+
+
+def measure(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run a command; return wall seconds, peak RSS (MB) and its output."""
+    started = time.perf_counter()
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        output = process.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.stderr.write(output[-5000:])
+        raise RuntimeError(
+            f"{' '.join(command)} failed with exit code {process.returncode}"
+        )
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "output": output,
+    }
+
+
+def scratch_project(name: str = "project") -> Path:
+    """A fresh copy of the project's configuration to run pipelines in."""
+    root = WORK / name
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    for item in ("pyproject.toml", ".telemetry"):
+        shutil.copy2(ROOT / item, root / item)
+    shutil.copytree(
+        ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    return root
+
+
+def kedro_run(root: Path, csv: Path, *args: str) -> dict[str, Any]:
+    """``kedro run`` in a scratch project; adds the per-node record."""
+    kedro = str(Path(sys.executable).parent / "kedro")
+    env = {
+        "NETFLIX_TITLES_CSV": str(csv),
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    result = measure([kedro, "run", *args], cwd=root, env=env)
+    timings = json.loads((root / "data/08_reporting/run_timings.json").read_text())
+    result["nodes"] = timings["nodes"]
+    result["pipelines"] = {
+        name: {
+            "seconds": round(
+                sum(n["seconds"] for n in timings["nodes"] if n["pipeline"] == name), 2
+            ),
+            "peak_rss_mb": max(
+                (n["peak_rss_mb"] for n in timings["nodes"] if n["pipeline"] == name),
+                default=None,
+            ),
+        }
+        for name in PIPELINES
+    }
+    return result
+
+
+def seed_venv() -> Path:
+    """The notebook's own environment (TF 2.21 with tf_keras), created once."""
+    python = WORK / "seed-venv" / "bin" / "python"
+    if not python.exists():
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(python.parents[1])], check=True
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *SEED_PACKAGES], check=True
+        )
+    return python
+
+
+def notebook_run(csv: Path) -> dict[str, Any]:
+    out = WORK / "seed-out"
+    out.mkdir(parents=True, exist_ok=True)
+    result = measure(
+        [str(seed_venv()), str(SEED_SCRIPT), str(csv), str(out)],
+        cwd=WORK,
+        env={"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    result["stages"] = json.loads(result["output"].strip().splitlines()[-1])
+    return result
+
+
+def machine() -> dict[str, Any]:
+    flags = ""
+    if Path("/proc/cpuinfo").exists():
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in lines
+                if line.startswith("model name")
+            ),
+            "",
+        )
+        flags = next((line for line in lines if line.startswith("flags")), "")
+    else:
+        model = platform.processor()
+    versions = {
+        name: metadata.version(name)
+        for name in (
+            "kedro",
+            "kedro-datasets",
+            "kedro-viz",
+            "tensorflow-cpu",
+            "keras",
+            "scikit-learn",
+            "pandas",
+            "bokeh",
+        )
+        if _installed(name)
+    }
+    return {
+        "date": dt.date.today().isoformat(),
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "avx2": " avx2" in flags,
+        "memory_gb": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
+        ),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _strip(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "output"}
+
+
+def save(name: str, payload: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine(), **payload}
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps(payload, indent=2) + "\n", encoding="utf-8"
+    )
+    report()
+
+
+# ---- speed ----------------------------------------------------------------------------
+
+
+def speed(repeats: int) -> None:
+    """The full default run and the notebook, alternating, ``repeats`` times each."""
+    project, notebook, tfidf = [], [], []
+    for i in range(repeats):
+        print(f"[speed {i + 1}/{repeats}] project", flush=True)
+        project.append(_strip(kedro_run(scratch_project(), REAL_CSV)))
+        print(f"[speed {i + 1}/{repeats}] notebook", flush=True)
+        notebook.append(_strip(notebook_run(REAL_CSV)))
+        print(f"[speed {i + 1}/{repeats}] project, tfidf features", flush=True)
+        tfidf.append(
+            _strip(
+                kedro_run(
+                    scratch_project(), REAL_CSV, "--params", "encoding.features=tfidf"
+                )
+            )
+        )
+    p_seconds = statistics.median(r["seconds"] for r in project)
+    n_seconds = statistics.median(r["seconds"] for r in notebook)
+    p_memory = statistics.median(r["peak_rss_mb"] for r in project)
+    n_memory = statistics.median(r["peak_rss_mb"] for r in notebook)
+    save(
+        "speed",
+        {
+            "csv": str(REAL_CSV),
+            "repeats": repeats,
+            "project_median_seconds": p_seconds,
+            "notebook_median_seconds": n_seconds,
+            "ratio_seconds": round(p_seconds / n_seconds, 3),
+            "project_median_peak_rss_mb": p_memory,
+            "notebook_median_peak_rss_mb": n_memory,
+            "targets": {
+                "time_at_most_half_of_notebook": p_seconds <= 0.5 * n_seconds,
+                "memory_at_most_notebook": p_memory <= n_memory,
+            },
+            "tfidf_median_seconds": statistics.median(r["seconds"] for r in tfidf),
+            "tfidf_median_peak_rss_mb": statistics.median(
+                r["peak_rss_mb"] for r in tfidf
+            ),
+            "project_runs": project,
+            "notebook_runs": notebook,
+            "tfidf_runs": tfidf,
+        },
+    )
+
+
+# ---- scale ----------------------------------------------------------------------------
+
+
+def scale(sizes: list[int], extra: list[str]) -> None:
+    """The full default pipeline on synthetic catalogues of the given sizes."""
+    from netflix_dec.sample import write_catalogue
+
+    runs = []
+    for size in sizes:
+        csv = WORK / f"synthetic_{size}.csv"
+        if not csv.exists():
+            write_catalogue(csv, n_titles=size, seed=size)
+        print(f"[scale] {size} titles", flush=True)
+        result = _strip(kedro_run(scratch_project(), csv, *extra))
+        clean = (WORK / "project/data/03_primary/clean_titles.csv").read_text().count(
+            "\n"
+        ) - 1
+        metrics = json.loads(
+            (WORK / "project/data/08_reporting/clustering_metrics.json").read_text()
+        )
+        runs.append(
+            {
+                "titles": size,
+                "clean_titles": clean,
+                "params": extra,
+                "nmi_planted": metrics["final"]["nmi"],
+                **result,
+            }
+        )
+    rates = [r["seconds"] / r["titles"] for r in runs]
+    save(
+        "scale",
+        {
+            "runs": runs,
+            "seconds_per_1000_titles": [round(1000 * r, 3) for r in rates],
+            "targets": {
+                "largest_under_10_minutes": runs[-1]["seconds"] < 600,
+                "largest_under_4_gb": runs[-1]["peak_rss_mb"] < 4096,
+            },
+        },
+    )
+
+
+# ---- quality --------------------------------------------------------------------------
+
+
+def quality(seeds: list[int]) -> None:
+    """NMI/ARI/accuracy against weak genre labels on the real catalogue."""
+    import numpy as np
+    import pandas as pd
+    from scipy import sparse
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+
+    from netflix_dec import text
+    from netflix_dec.evaluation import agreement, weak_genre_labels
+
+    rows: dict[str, list[dict[str, float]]] = {}
+
+    def add(name: str, scores: dict[str, float]) -> None:
+        rows.setdefault(name, []).append({k: round(v, 4) for k, v in scores.items()})
+        print(f"  {name}: NMI {scores['nmi']:.3f}", flush=True)
+
+    def metrics(root: Path) -> dict[str, Any]:
+        return json.loads(
+            (root / "data/08_reporting/clustering_metrics.json").read_text()
+        )
+
+    stages = ["--pipelines", "data_processing,encoding,dec_clustering"]
+    embed_seconds = []
+    for seed in seeds:
+        print(f"[quality] seed {seed}", flush=True)
+        seeded = f"encoding.seed={seed},dec_clustering.seed={seed}"
+        root = scratch_project("quality-default")
+        run = kedro_run(root, REAL_CSV, *stages, "--params", seeded)
+        embed_seconds += [
+            n["seconds"]
+            for n in run["nodes"]
+            if n["node"] == "encoding.encode_descriptions"
+        ]
+        found = metrics(root)
+        add("default: autoencoder + KMeans (DEC's start)", found["kmeans_start"])
+        add("default: DEC/IDEC (final)", found["final"])
+        clean = pd.read_csv(root / "data/03_primary/clean_titles.csv")
+        truth = weak_genre_labels(clean["listed_in"]).to_numpy()
+        features = np.load(root / "data/04_feature/features.npz")
+        features = (
+            sparse.load_npz(root / "data/04_feature/features.npz")
+            if "format" in features.files
+            else features["array"]
+        )
+        encoding = json.loads((root / "data/06_models/text_encoder.json").read_text())
+        if encoding["features"] == "sentence":
+            add(
+                "sentence + KMeans",
+                agreement(
+                    truth,
+                    KMeans(20, n_init=20, random_state=seed).fit_predict(features),
+                ),
+            )
+
+        descriptions = clean["description"].tolist()
+        tfidf = text.encode_texts(
+            text.fit_text_encoder(descriptions, "tfidf", 10000), descriptions
+        )
+        add(
+            "TF-IDF + KMeans",
+            agreement(
+                truth, KMeans(20, n_init=20, random_state=seed).fit_predict(tfidf)
+            ),
+        )
+        lsa = TruncatedSVD(100, random_state=seed).fit_transform(tfidf)
+        add(
+            "TF-IDF → SVD(100) + KMeans",
+            agreement(truth, KMeans(20, n_init=20, random_state=seed).fit_predict(lsa)),
+        )
+
+        root = scratch_project("quality-tfidf")
+        kedro_run(
+            root, REAL_CSV, *stages, "--params", f"{seeded},encoding.features=tfidf"
+        )
+        add("tfidf features: autoencoder + KMeans", metrics(root)["kmeans_start"])
+        add("tfidf features: DEC/IDEC", metrics(root)["final"])
+
+        root = scratch_project("quality-notebook")
+        kedro_run(root, REAL_CSV, *stages, "--env", "notebook", "--params", seeded)
+        add("notebook settings (--env notebook)", metrics(root)["final"])
+
+    summary = {
+        name: {
+            key: round(statistics.mean(r[key] for r in runs), 4)
+            for key in ("nmi", "ari", "accuracy")
+        }
+        for name, runs in rows.items()
+    }
+    default = summary["default: DEC/IDEC (final)"]["nmi"]
+    save(
+        "quality",
+        {
+            "csv": str(REAL_CSV),
+            "seeds": seeds,
+            "weak_labels": "each title's most specific listed_in genre: of its genres that are not broad tags "
+            "(International/Independent Movies, International TV Shows, Movies, TV Shows), the rarest in the catalogue",
+            "n_clusters": 20,
+            "mean": summary,
+            "runs": rows,
+            "sentence_embedding_seconds": embed_seconds,
+            "targets": {
+                "default_beats_every_baseline_on_nmi": all(
+                    default > scores["nmi"]
+                    for name, scores in summary.items()
+                    if not name.startswith("default")
+                )
+            },
+        },
+    )
+
+
+# ---- report ---------------------------------------------------------------------------
+
+
+def report() -> None:
+    """Rewrite results.md from whichever JSON results exist."""
+    parts = [
+        "# Benchmark results",
+        "",
+        "Written by `python benchmarks/run.py`; see benchmarks/README.md.",
+        "",
+    ]
+    loaded = {
+        name: json.loads((RESULTS / f"{name}.json").read_text())
+        for name in ("speed", "scale", "quality")
+        if (RESULTS / f"{name}.json").exists()
+    }
+    if not loaded:
+        return
+    first = next(iter(loaded.values()))["machine"]
+    parts += [
+        f"Machine: {first['cpu']}, {first['cores']} cores, {first['memory_gb']} GB, AVX2: {first['avx2']}; Python {first['python']}.",
+        "Versions: "
+        + ", ".join(f"{k} {v}" for k, v in first["versions"].items())
+        + ".",
+        "",
+    ]
+    if "speed" in loaded:
+        s = loaded["speed"]
+        parts += [
+            f"## Speed: full default run vs the notebook (real catalogue, {s['machine']['date']}, median of {s['repeats']})",
+            "",
+            "| | wall seconds | peak RSS (MB) |",
+            "| --- | ---: | ---: |",
+            f"| project (`kedro run`, start-up included) | {s['project_median_seconds']} | {s['project_median_peak_rss_mb']} |",
+            f"| notebook (`seed_baseline.py`) | {s['notebook_median_seconds']} | {s['notebook_median_peak_rss_mb']} |",
+            f"| project with `--params encoding.features=tfidf` | {s['tfidf_median_seconds']} | {s['tfidf_median_peak_rss_mb']} |",
+            f"| ratio project / notebook | {s['ratio_seconds']} | {round(s['project_median_peak_rss_mb'] / s['notebook_median_peak_rss_mb'], 3)} |",
+            "",
+            f"Targets: time ≤ 0.5 × notebook: **{_yes(s['targets']['time_at_most_half_of_notebook'])}**; "
+            f"peak memory ≤ notebook: **{_yes(s['targets']['memory_at_most_notebook'])}**.",
+            "",
+            "Per pipeline (first project run; node function time, loads and saves excluded):",
+            "",
+            "| pipeline | seconds | peak RSS (MB) |",
+            "| --- | ---: | ---: |",
+            *[
+                f"| {k} | {v['seconds']} | {v['peak_rss_mb']} |"
+                for k, v in s["project_runs"][0]["pipelines"].items()
+            ],
+            "",
+            "Slowest nodes (first project run):",
+            "",
+            *[
+                f"- {n['node']}: {n['seconds']} s"
+                for n in sorted(
+                    s["project_runs"][0]["nodes"], key=lambda n: -n["seconds"]
+                )[:6]
+            ],
+            "",
+            "Notebook stages (first run, seconds): "
+            + ", ".join(f"{k} {v}" for k, v in s["notebook_runs"][0]["stages"].items()),
+            "",
+        ]
+    if "scale" in loaded:
+        s = loaded["scale"]
+        parts += [
+            f"## Scale: synthetic catalogues ({s['machine']['date']})",
+            "",
+            "| titles | clean titles | wall seconds | peak RSS (MB) | s per 1,000 titles | "
+            + " | ".join(f"{p} s" for p in PIPELINES)
+            + " |",
+            "| ---: | ---: | ---: | ---: | ---: | "
+            + " | ".join("---:" for _ in PIPELINES)
+            + " |",
+            *[
+                f"| {r['titles']:,} | {r['clean_titles']:,} | {r['seconds']} | {r['peak_rss_mb']} | {round(1000 * r['seconds'] / r['titles'], 2)} | "
+                + " | ".join(str(r["pipelines"][p]["seconds"]) for p in PIPELINES)
+                + " |"
+                for r in s["runs"]
+            ],
+            "",
+            f"Targets for the largest: under 10 minutes **{_yes(s['targets']['largest_under_10_minutes'])}**, "
+            f"under 4 GB **{_yes(s['targets']['largest_under_4_gb'])}**. Parameters: {s['runs'][0]['params'] or 'defaults'}.",
+            "",
+        ]
+    if "quality" in loaded:
+        q = loaded["quality"]
+        parts += [
+            f"## Quality on the real catalogue ({q['machine']['date']}, mean over seeds {q['seeds']}, {q['n_clusters']} clusters)",
+            "",
+            f"Weak labels: {q['weak_labels']}.",
+            "",
+            "| configuration | NMI | ARI | accuracy (Hungarian) |",
+            "| --- | ---: | ---: | ---: |",
+            *[
+                f"| {name} | {m['nmi']:.3f} | {m['ari']:.3f} | {m['accuracy']:.3f} |"
+                for name, m in sorted(q["mean"].items(), key=lambda kv: -kv[1]["nmi"])
+            ],
+            "",
+            f"Target: the default beats every other row on NMI: **{_yes(q['targets']['default_beats_every_baseline_on_nmi'])}**.",
+        ]
+        if q.get("sentence_embedding_seconds"):
+            parts += [
+                "",
+                f"Sentence embeddings of the {5277:,} descriptions (encode_descriptions node): "
+                + ", ".join(f"{s:.1f} s" for s in q["sentence_embedding_seconds"])
+                + ".",
+            ]
+        parts.append("")
+    (RESULTS / "results.md").write_text("\n".join(parts), encoding="utf-8")
+
+
+def _yes(flag: bool) -> str:
+    return "met" if flag else "not met"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("speed").add_argument("--repeats", type=int, default=3)
+    scale_parser = sub.add_parser("scale")
+    scale_parser.add_argument("--sizes", default="20000,100000")
+    scale_parser.add_argument("--params", default="", help="extra kedro run --params")
+    sub.add_parser("quality").add_argument("--seeds", default="0,1,2")
+    sub.add_parser("report")
+    args = parser.parse_args()
+    if args.command in ("speed", "quality") and not REAL_CSV.is_file():
+        parser.error(
+            f"the real catalogue is needed: set NETFLIX_TITLES_CSV (now {REAL_CSV})"
+        )
+    if args.command == "speed":
+        speed(args.repeats)
+    elif args.command == "scale":
+        scale(
+            [int(s) for s in args.sizes.split(",")],
+            ["--params", args.params] if args.params else [],
+        )
+    elif args.command == "quality":
+        quality([int(s) for s in args.seeds.split(",")])
+    else:
+        report()
+
+
+if __name__ == "__main__":
+    main()

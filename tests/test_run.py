@@ -131,6 +131,10 @@ def _kedro(root: Path, *args: str) -> subprocess.CompletedProcess:
             ["dec_clustering", "n_clusters", "abc", "valid integer"],
         ),
         ("dec_clustering.tol=1.5", ["tol", "1.5", "less than 1"]),
+        (
+            "dec_clusterng.n_clusters=8",
+            ["dec_clusterng", "did you mean 'dec_clustering'"],
+        ),
     ],
 )
 def test_bad_parameters_fail_at_start_naming_key_and_value(

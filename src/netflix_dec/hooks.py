@@ -7,6 +7,7 @@ import os
 import resource
 import threading
 import time
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel
 
 from netflix_dec.inputs import describe_source
+from netflix_dec.params import PARAMETER_GROUPS
 from netflix_dec.pipelines.data_processing.nodes import check_titles_file
 from netflix_dec.sample import SAMPLE_PATH
 
@@ -34,6 +36,7 @@ class RunInfoHooks:
         env = run_params.get("env") or "local (the default)"
         logger.info("Environment: base + %s.", env)
         parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        check_parameter_groups(parameters)
         for group, values in parameters.items():
             logger.info("Parameters %s: %s", group, _compact(values))
         if RAW_DATASET not in pipeline.inputs():
@@ -41,6 +44,27 @@ class RunInfoHooks:
         path = catalog.get(RAW_DATASET)._describe().get("filepath")
         logger.info(describe_source(path, SAMPLE_PATH))
         check_titles_file(path, catalog.load("params:data_processing").types)
+
+
+def check_parameter_groups(parameters: dict[str, Any]) -> None:
+    """Refuse a parameter group no pipeline reads, such as a misspelt one.
+
+    Kedro checks the keys inside each group against its model (params.py); a
+    misspelt group name (``dec_clusterng.n_clusters=8``) would otherwise be
+    ignored without a word.
+    """
+    unknown = sorted(set(parameters) - set(PARAMETER_GROUPS))
+    if unknown:
+        hints = [
+            f"'{name}' (did you mean '{match[0]}'?)"
+            if (match := get_close_matches(name, PARAMETER_GROUPS, n=1))
+            else f"'{name}'"
+            for name in unknown
+        ]
+        raise ValueError(
+            f"Unknown parameter group(s) {', '.join(hints)}; the parameter groups are "
+            f"{list(PARAMETER_GROUPS)}. Check conf/*/parameters*.yml and --params."
+        )
 
 
 def _compact(values: Any) -> str:

@@ -93,3 +93,12 @@ class VisualizationParams(_Params):
     max_iter: int = Field(ge=250, le=10_000)
     max_points: int = Field(ge=100, le=1_000_000)
     seed: int = Seed
+
+
+# One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.
+PARAMETER_GROUPS: dict[str, type[_Params]] = {
+    "data_processing": DataProcessingParams,
+    "encoding": EncodingParams,
+    "dec_clustering": DecClusteringParams,
+    "visualization": VisualizationParams,
+}

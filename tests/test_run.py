@@ -106,6 +106,7 @@ def _kedro(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {
         "KEDRO_DISABLE_TELEMETRY": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        "COLUMNS": "400",  # rich would wrap long error messages at 80 columns
     }
     kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
     return subprocess.run(

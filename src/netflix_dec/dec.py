@@ -139,10 +139,6 @@ def _tensor(x: Features) -> tf.Tensor | tf.SparseTensor:
     return tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
 
 
-def _dense(x: tf.Tensor | tf.SparseTensor) -> tf.Tensor:
-    return tf.sparse.to_dense(x) if isinstance(x, tf.SparseTensor) else x
-
-
 def _batches(
     x: Features,
     batch_size: int,
@@ -152,25 +148,29 @@ def _batches(
 ) -> tf.data.Dataset:
     """A tf.data pipeline of feature batches, with targets for training.
 
-    Rows are sliced while still sparse and densified one batch at a time, only
-    where a batch is a reconstruction target.
+    Dense rows are sliced as they are and serve as their own reconstruction
+    target; sparse rows are sliced while sparse and densified one batch at a
+    time, only where a batch is a reconstruction target.
     """
-    tensors = (_tensor(x), *(tf.convert_to_tensor(t, tf.float32) for t in targets))
-    data = tf.data.Dataset.from_tensor_slices(tensors)
+    features = _tensor(x)
+    outputs = [tf.convert_to_tensor(t, tf.float32) for t in targets]
+    densify = reconstruct and isinstance(features, tf.SparseTensor)
+    if reconstruct and not densify:
+        outputs.append(features)
+    if outputs:
+        element = (features, outputs[0] if len(outputs) == 1 else tuple(outputs))
+    else:
+        element = features
+    data = tf.data.Dataset.from_tensor_slices(element)
     if shuffle_seed is not None:
         data = data.shuffle(
             x.shape[0], seed=shuffle_seed, reshuffle_each_iteration=True
         )
     data = data.batch(batch_size)
-    if targets or reconstruct:
-
-        def split(features, *rest):
-            outputs = (*rest, _dense(features)) if reconstruct else rest
-            return features, outputs[0] if len(outputs) == 1 else outputs
-
-        data = data.map(split, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        data = data.map(lambda features: features)
+    if densify and outputs:
+        data = data.map(lambda rows, p: (rows, (p, tf.sparse.to_dense(rows))))
+    elif densify:
+        data = data.map(lambda rows: (rows, tf.sparse.to_dense(rows)))
     return data.prefetch(tf.data.AUTOTUNE)
 
 

@@ -39,6 +39,11 @@ class RunInfoHooks:
         check_parameter_groups(parameters)
         for group, values in parameters.items():
             logger.info("Parameters %s: %s", group, _compact(values))
+        if "params:encoding" in pipeline.inputs():
+            if catalog.load("params:encoding").features == "sentence":
+                from netflix_dec.minilm import locate_model_dir
+
+                locate_model_dir()  # raises, saying how to install the model
         if RAW_DATASET not in pipeline.inputs():
             return
         path = catalog.get(RAW_DATASET)._describe().get("filepath")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import keras
@@ -128,6 +129,8 @@ def pretrain_autoencoder(
         epochs=params.epochs,
         batch_size=params.batch_size,
         seed=params.seed,
+        # A live progress bar in a terminal, one line per epoch in files and CI logs.
+        verbose=1 if sys.stdout.isatty() else 2,
     )
     return autoencoder, encoder, history
 

@@ -5,6 +5,8 @@ Run from the project root with the project's environment::
     python benchmarks/run.py speed     # default run vs the notebook script, alternating
     python benchmarks/run.py scale     # synthetic catalogues of 20,000 and 100,000 titles
     python benchmarks/run.py quality   # NMI/ARI/accuracy over 3 seeds against baselines
+    python benchmarks/run.py quality --groups variants   # only some configurations
+    python benchmarks/run.py dec-step  # ms per DEC training step
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Every run of the project happens in a scratch copy (``benchmarks/.work/project``)
@@ -36,8 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work"
 RESULTS = ROOT / "benchmarks" / "results"
 SEED_SCRIPT = (ROOT / "../shared/seed/seed_baseline.py").resolve()
-REAL_CSV = Path(
-    os.environ.get("NETFLIX_TITLES_CSV", ROOT / "../shared/data/netflix_titles.csv")
+# Resolved now: the runs happen in a scratch copy, where a relative path (as CI
+# sets it, ../shared/...) would point somewhere else.
+REAL_CSV = (
+    Path(
+        os.environ.get("NETFLIX_TITLES_CSV", ROOT / "../shared/data/netflix_titles.csv")
+    )
+    .expanduser()
+    .resolve()
 )
 SEED_PACKAGES = [
     "tensorflow-cpu==2.21.*",

@@ -210,10 +210,10 @@ class DECResult:
     """Features → soft assignments (the encoder plus the clustering layer)."""
     q: np.ndarray
     """Final soft assignments, titles × clusters, rows summing to one."""
+    embedding: np.ndarray
+    """Final embeddings, titles × embedding width (the trained encoder's)."""
     kmeans_labels: np.ndarray
     """KMeans clusters of the pretrained embedding: DEC's starting point."""
-    kmeans_embedding: np.ndarray
-    """The pretrained embedding KMeans clustered."""
     iterations: int
     stop_reason: str
     updates: list[dict[str, float]] = field(default_factory=list)
@@ -321,6 +321,8 @@ def fit_dec(
     clustering = ClusteringLayer(n_clusters, alpha=alpha, name="clustering")
     q_output = clustering(encoder.output)
     model = keras.Model(encoder.input, q_output, name="dec")
+    # One pass per target update gives both the assignments and the embedding.
+    probe = keras.Model(encoder.input, [encoder.output, q_output], name="dec_probe")
     clustering.set_weights([kmeans.cluster_centers_.astype(np.float32)])
     idec = autoencoder is not None and gamma > 0
     optimizer = keras.optimizers.SGD(learning_rate, momentum=momentum)
@@ -344,7 +346,7 @@ def fit_dec(
     )
     iteration, loss, stop_reason = 0, float("nan"), "maxiter"
     while True:
-        q = predict(model, x)
+        embedding, q = predict(probe, x)
         labels = q.argmax(axis=1)
         changed = float(np.mean(labels != previous))
         previous = labels
@@ -386,8 +388,8 @@ def fit_dec(
     return DECResult(
         model=model,
         q=q,
+        embedding=embedding,
         kmeans_labels=kmeans.labels_,
-        kmeans_embedding=embedding,
         iterations=iteration,
         stop_reason=stop_reason,
         updates=updates,

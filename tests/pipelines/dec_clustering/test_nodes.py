@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,6 +127,9 @@ def test_train_dec_returns_consistent_outputs():
     model, q, z, start, record = nodes.train_dec(autoencoder, x, params())
     assert q.shape == (40, 2) and z.shape == (40, 2) and start.shape == (40,)
     np.testing.assert_allclose(dec.predict(model, x), q, rtol=1e-5, atol=1e-6)
+    # z is the trained encoder's embedding, the input of the clustering layer.
+    encoder = keras.Model(model.input, model.get_layer("embedding").output)
+    np.testing.assert_allclose(dec.predict(encoder, x), z, rtol=1e-5, atol=1e-6)
     assert record["stop_reason"] in {"tol", "maxiter"}
     assert record["updates"][0]["iteration"] == 0
 

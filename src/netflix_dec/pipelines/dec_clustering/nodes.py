@@ -40,15 +40,6 @@ def train_dec(
         the final embeddings, the KMeans start labels and a training record
         (iterations, stop reason, one entry per target update).
     """
-    dec.validate_dec_arguments(
-        features.shape[0],
-        params.n_clusters,
-        params.batch_size,
-        params.maxiter,
-        params.update_interval,
-        params.tol,
-        params.gamma,
-    )
     encoder = _encoder_of(autoencoder)
     idec = params.variant == "idec"
     logger.info(
@@ -105,11 +96,10 @@ def train_dec(
         "seconds": round(result.seconds, 2),
         "updates": result.updates,
     }
-    final_embeddings = dec.predict(encoder, features).astype(np.float32)
     return (
         result.model,
         result.q.astype(np.float32),
-        final_embeddings,
+        result.embedding.astype(np.float32),
         result.kmeans_labels.astype(np.int32),
         record,
     )

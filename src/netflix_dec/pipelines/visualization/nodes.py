@@ -115,16 +115,14 @@ def plot_cluster_map(
     points = projection.merge(
         clusters[["show_id", "cluster"]], on="show_id", validate="1:1"
     )
-    labels = _cluster_labels(cluster_summary)
+    words = _cluster_labels(cluster_summary)
     n_clusters = len(cluster_summary["clusters"])
     palette = cluster_palette(n_clusters)
-    points["label"] = points["cluster"].map(lambda c: f"{c}: {labels.get(c, '')}")
-    order = [
-        f"{c}: {labels.get(c, '')}"
-        for c in range(n_clusters)
-        if (points["cluster"] == c).any()
-    ]
-    colours = {f"{c}: {labels.get(c, '')}": palette[c] for c in range(n_clusters)}
+    names = {c: f"{c}: {words.get(c, '')}" for c in range(n_clusters)}
+    points["label"] = points["cluster"].map(names)
+    in_use = set(points["cluster"])
+    order = [names[c] for c in range(n_clusters) if c in in_use]
+    colours = {names[c]: palette[c] for c in range(n_clusters)}
     fig, ax = plt.subplots(figsize=(14, 10), layout="constrained")
     sns.scatterplot(
         data=points,

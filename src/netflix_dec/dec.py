@@ -130,8 +130,10 @@ def build_autoencoder(
     )
 
 
-def _tensor(x: Features) -> tf.Tensor | tf.SparseTensor:
+def _tensor(x: Features | tf.Tensor | tf.SparseTensor) -> tf.Tensor | tf.SparseTensor:
     """Features as a TensorFlow tensor; sparse stays sparse (sorted COO)."""
+    if isinstance(x, tf.Tensor | tf.SparseTensor):
+        return x
     if sparse.issparse(x):
         coo = sparse.coo_matrix(x, dtype=np.float32)
         indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
@@ -140,7 +142,7 @@ def _tensor(x: Features) -> tf.Tensor | tf.SparseTensor:
 
 
 def _batches(
-    x: Features,
+    x: Features | tf.Tensor | tf.SparseTensor,
     batch_size: int,
     targets: Sequence[np.ndarray] = (),
     reconstruct: bool = False,
@@ -164,7 +166,7 @@ def _batches(
     data = tf.data.Dataset.from_tensor_slices(element)
     if shuffle_seed is not None:
         data = data.shuffle(
-            x.shape[0], seed=shuffle_seed, reshuffle_each_iteration=True
+            features.shape[0], seed=shuffle_seed, reshuffle_each_iteration=True
         )
     data = data.batch(batch_size)
     if densify and outputs:
@@ -174,7 +176,11 @@ def _batches(
     return data.prefetch(tf.data.AUTOTUNE)
 
 
-def predict(model: keras.Model, x: Features, batch_size: int = 1024) -> np.ndarray:
+def predict(
+    model: keras.Model,
+    x: Features | tf.Tensor | tf.SparseTensor,
+    batch_size: int = 1024,
+) -> np.ndarray:
     """``model.predict`` that accepts sparse features without densifying them."""
     return model.predict(_batches(x, batch_size), verbose=0)
 
@@ -315,6 +321,8 @@ def fit_dec(
     )
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
+    # Converted once: the loop reads the features twice per target update.
+    x = _tensor(x)
     embedding = predict(encoder, x)
     kmeans = KMeans(n_clusters, n_init=kmeans_n_init, random_state=seed).fit(embedding)
 

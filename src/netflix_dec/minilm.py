@@ -559,12 +559,9 @@ def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
 
 def _pad_batch(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Right-pads token ids to the longest sequence of this batch only."""
-    width = max(len(ids) for ids in sequences)
-    input_ids = np.zeros((len(sequences), width), dtype=np.int32)
-    attention_mask = np.zeros((len(sequences), width), dtype=np.int32)
-    for row, ids in enumerate(sequences):
-        input_ids[row, : len(ids)] = ids
-        attention_mask[row, : len(ids)] = 1
+    input_ids = keras.utils.pad_sequences(sequences, padding="post", dtype="int32")
+    lengths = np.array([len(ids) for ids in sequences])
+    attention_mask = (np.arange(input_ids.shape[1]) < lengths[:, None]).astype(np.int32)
     return input_ids, attention_mask
 
 
@@ -604,9 +601,7 @@ class MiniLMEncoder:
         spec = tf.TensorSpec(shape=(None, None), dtype=tf.int32)
         # One trace serves every batch shape: without a None-shaped signature,
         # each new padded length would retrace (and rebuild) the graph.
-        self._embed_batch = tf.function(
-            self._call_model, input_signature=[spec, spec], reduce_retracing=True
-        )
+        self._embed_batch = tf.function(self._call_model, input_signature=[spec, spec])
 
     def _call_model(self, input_ids: tf.Tensor, attention_mask: tf.Tensor) -> Any:
         return self._model([input_ids, attention_mask], training=False)

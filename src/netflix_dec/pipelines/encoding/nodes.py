@@ -68,7 +68,9 @@ def encode_descriptions(
         from netflix_dec import minilm
 
         encoder = minilm.MiniLMEncoder.from_installed_package()
-        features = encoder.encode(descriptions, batch_size=params.sentence_batch_size)
+        features = encoder.encode(
+            descriptions, batch_size=params.sentence_batch_size, verbose=True
+        )
     else:
         features = text.encode_texts(text_encoder, descriptions)
     logger.info(

@@ -19,7 +19,6 @@ from sklearn.decomposition import TruncatedSVD  # noqa: E402
 from sklearn.manifold import TSNE  # noqa: E402
 
 from netflix_dec import explorer  # noqa: E402
-from netflix_dec.explorer import cluster_palette  # noqa: E402
 from netflix_dec.params import VisualizationParams  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -117,7 +116,7 @@ def plot_cluster_map(
     )
     words = _cluster_labels(cluster_summary)
     n_clusters = len(cluster_summary["clusters"])
-    palette = cluster_palette(n_clusters)
+    palette = explorer.cluster_palette(n_clusters)
     names = {c: f"{c}: {words.get(c, '')}" for c in range(n_clusters)}
     points["label"] = points["cluster"].map(names)
     in_use = set(points["cluster"])

@@ -35,6 +35,12 @@ def real_titles_path() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def real_titles(real_titles_path: Path) -> pd.DataFrame:
+    """The real Kaggle file as read from disk (shared: do not modify it)."""
+    return pd.read_csv(real_titles_path, encoding="utf-8")
+
+
 def make_project_copy(parent: Path) -> Path:
     """A scratch copy of the project (config and sample only) to run sessions in.
 
@@ -65,21 +71,35 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-@pytest.fixture
-def run_session(project_copy: Path):
-    """Run pipelines of the scratch project in a Kedro session, like `kedro run`."""
+def run_kedro_session(
+    root: Path,
+    pipelines: list[str] | None = None,
+    env: str | None = None,
+    params: dict | None = None,
+) -> dict:
+    """Run pipelines of the project at ``root`` in a Kedro session, like `kedro run`.
+
+    The caller makes ``root`` the working directory, as `kedro run` has it.
+    """
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(root)
+    with KedroSession.create(
+        project_path=root, env=env, runtime_params=params
+    ) as session:
+        return session.run(pipeline_names=pipelines)
+
+
+@pytest.fixture
+def run_session(project_copy: Path):
+    """:func:`run_kedro_session` on the scratch project."""
 
     def run(
         pipelines: list[str] | None = None,
         env: str | None = None,
         params: dict | None = None,
     ) -> dict:
-        bootstrap_project(project_copy)
-        with KedroSession.create(
-            project_path=project_copy, env=env, runtime_params=params
-        ) as session:
-            return session.run(pipeline_names=pipelines)
+        return run_kedro_session(project_copy, pipelines, env, params)
 
     return run

@@ -115,20 +115,26 @@ def test_pretraining_repeats_with_a_seed():
     np.testing.assert_array_equal(embeddings[0], embeddings[1])
 
 
-def test_dec_recovers_separated_clusters(pretrained):
-    _, encoder, x, labels = pretrained
-    encoder = keras.models.clone_model(encoder)
-    encoder.set_weights(pretrained[1].get_weights())
-    result = dec.fit_dec(
-        encoder,
-        x,
-        3,
-        maxiter=60,
-        update_interval=20,
-        batch_size=16,
-        tol=0.0,
-        verbose=False,
+def _copy(model: keras.Model) -> keras.Model:
+    """A copy with the same weights: fit_dec trains the encoder it is given, and
+    the pretrained models are shared by the whole module."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _fit(pretrained, **arguments) -> dec.DECResult:
+    """fit_dec on a copy of the shared pretrained encoder, 3 clusters, batch 16."""
+    _, encoder, x, _ = pretrained
+    return dec.fit_dec(
+        _copy(encoder), x, 3, **({"batch_size": 16, "verbose": False} | arguments)
     )
+
+
+def test_dec_recovers_separated_clusters(pretrained):
+    labels = pretrained[3]
+    result = _fit(pretrained, maxiter=60, update_interval=20, tol=0.0)
+    x = pretrained[2]
     assert result.q.shape == (len(x), 3)
     np.testing.assert_allclose(result.q.sum(axis=1), 1.0, rtol=1e-5)
     from sklearn.metrics import adjusted_rand_score
@@ -139,17 +145,7 @@ def test_dec_recovers_separated_clusters(pretrained):
 
 
 def test_stop_rule_fires_when_few_titles_change(pretrained):
-    _, encoder, x, _ = pretrained
-    result = dec.fit_dec(
-        encoder,
-        x,
-        3,
-        maxiter=1000,
-        update_interval=10,
-        batch_size=16,
-        tol=0.5,
-        verbose=False,
-    )
+    result = _fit(pretrained, maxiter=1000, update_interval=10, tol=0.5)
     # After the first 10 steps, far fewer than half of the points move.
     assert result.stop_reason == "tol"
     assert result.iterations == 10
@@ -158,8 +154,7 @@ def test_stop_rule_fires_when_few_titles_change(pretrained):
 
 def test_idec_keeps_training_the_decoder(pretrained):
     autoencoder, _, x, _ = pretrained
-    autoencoder = keras.models.clone_model(autoencoder)
-    autoencoder.set_weights(pretrained[0].get_weights())
+    autoencoder = _copy(autoencoder)
     encoder = keras.Model(autoencoder.input, autoencoder.get_layer("embedding").output)
     before = autoencoder.get_layer("reconstruction").get_weights()[0].copy()
     dec.fit_dec(
@@ -180,10 +175,8 @@ def test_idec_keeps_training_the_decoder(pretrained):
 
 
 def test_dec_model_saves_and_reloads_in_safe_mode(pretrained, tmp_path: Path):
-    _, encoder, x, _ = pretrained
-    result = dec.fit_dec(
-        encoder, x, 3, maxiter=10, update_interval=10, batch_size=16, verbose=False
-    )
+    x = pretrained[2]
+    result = _fit(pretrained, maxiter=10, update_interval=10)
     dataset = TensorFlowModelDataset(filepath=str(tmp_path / "dec.keras"))
     dataset.save(result.model)
     reloaded = dataset.load()

@@ -39,16 +39,9 @@ MIN_COSINE = 0.999
 DIMENSION = 384
 
 
-def _skip_unless_importable(module: str, reason: str) -> None:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        pytest.skip(reason)
-
-
 def _require_model_stack() -> None:
     for module in ("safetensors", "tokenizers"):
-        _skip_unless_importable(module, f"{module} not installed: {INSTALL_COMMAND}")
+        pytest.importorskip(module, reason=f"{module} not installed: {INSTALL_COMMAND}")
     try:
         minilm.locate_model_dir()
     except MiniLMNotInstalledError:
@@ -264,8 +257,6 @@ def test_gelu_is_the_exact_erf_form() -> None:
 def test_a_run_asking_for_sentence_features_without_the_model_fails_at_start(
     run_session, monkeypatch
 ):
-    from netflix_dec import minilm
-
     def absent():
         raise minilm.MiniLMNotInstalledError(f"not installed: {minilm.INSTALL_COMMAND}")
 

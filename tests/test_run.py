@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from netflix_dec.inputs import ENV_VAR
 
-from .conftest import PROJECT_ROOT, make_project_copy
+from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session
 
 pytestmark = pytest.mark.slow
 
@@ -29,17 +28,10 @@ pytestmark = pytest.mark.slow
 def finished_run(tmp_path_factory) -> Path:
     """A scratch project after a full `kedro run --env fast` on the sample."""
     root = make_project_copy(tmp_path_factory.mktemp("e2e"))
-    saved_env = os.environ.pop(ENV_VAR, None)
-    cwd = Path.cwd()
-    os.chdir(root)
-    try:
-        bootstrap_project(root)
-        with KedroSession.create(project_path=root, env="fast") as session:
-            session.run()
-    finally:
-        os.chdir(cwd)
-        if saved_env is not None:
-            os.environ[ENV_VAR] = saved_env
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENV_VAR, raising=False)
+        patch.chdir(root)
+        run_kedro_session(root, env="fast")
     return root
 
 
@@ -81,28 +73,29 @@ def test_run_leaves_pyproject_and_telemetry_consent_alone(finished_run: Path):
     assert (finished_run / "pyproject.toml").read_bytes() == (
         PROJECT_ROOT / "pyproject.toml"
     ).read_bytes()
-    assert (PROJECT_ROOT / ".telemetry").read_text().strip() == "consent: false"
+    assert (finished_run / ".telemetry").read_text().strip() == "consent: false"
     assert "kedro_telemetry" not in (finished_run / "pyproject.toml").read_text()
 
 
-def test_a_params_override_reaches_the_clustering(finished_run: Path, monkeypatch):
-    monkeypatch.chdir(finished_run)
+def test_a_params_override_reaches_the_clustering(
+    finished_run: Path, tmp_path: Path, monkeypatch
+):
+    # A copy: the other tests of this module read the shared run's outputs.
+    root = shutil.copytree(finished_run, tmp_path / "project")
+    monkeypatch.chdir(root)
     monkeypatch.delenv(ENV_VAR, raising=False)
-    bootstrap_project(finished_run)
     overrides = {
         "dec_clustering": {"n_clusters": 8, "maxiter": 30, "update_interval": 10}
     }
     # base says 20 clusters; the override must win.
-    with KedroSession.create(
-        project_path=finished_run, runtime_params=overrides
-    ) as session:
-        session.run(pipeline_names=["dec_clustering"])
-    q = np.load(finished_run / "data/07_model_output/soft_assignments.npy")
+    run_kedro_session(root, ["dec_clustering"], params=overrides)
+    q = np.load(root / "data/07_model_output/soft_assignments.npy")
     assert q.shape[1] == 8
-    assert _json(finished_run, "clustering_metrics.json")["n_clusters"] == 8
+    assert _json(root, "clustering_metrics.json")["n_clusters"] == 8
 
 
-def _kedro(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _kedro(root: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The `kedro` command of this environment, without the real file or telemetry."""
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {
         "KEDRO_DISABLE_TELEMETRY": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -110,13 +103,13 @@ def _kedro(root: Path, *args: str) -> subprocess.CompletedProcess:
     }
     kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
     return subprocess.run(
-        [kedro, "run", *args],
+        [kedro, *args],
         check=False,
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 
@@ -142,7 +135,7 @@ def test_bad_parameters_fail_at_start_naming_key_and_value(
     tmp_path: Path, override, expected
 ):
     root = make_project_copy(tmp_path)
-    result = _kedro(root, "--env", "fast", "--params", override)
+    result = _kedro(root, "run", "--env", "fast", "--params", override)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     for text in expected:
@@ -189,18 +182,8 @@ def test_kedro_viz_shows_every_node_of_every_pipeline(tmp_path: Path):
     from kedro.framework.project import pipelines
 
     root = make_project_copy(tmp_path)
-    kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
-    env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {
-        "KEDRO_DISABLE_TELEMETRY": "1"
-    }
-    subprocess.run(
-        [kedro, "viz", "build"],
-        cwd=root,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    result = _kedro(root, "viz", "build", timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     api = json.loads((root / "build/api/main").read_text(encoding="utf-8"))
     bootstrap_project(root)
     shown = {node["full_name"] for node in api["nodes"] if node["type"] == "task"}

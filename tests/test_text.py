@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
 
 from netflix_dec import text
+from netflix_dec.params import DataProcessingParams
+from netflix_dec.pipelines.data_processing import nodes
 
 TEXTS = [
     "A well-known chef's kitchen burns; the chef rebuilds.",
@@ -107,11 +107,13 @@ def test_bad_mode_and_word_count_are_refused():
 
 @pytest.mark.realdata
 def test_real_catalogue_has_the_notebooks_vocabulary_and_padded_length(
-    real_titles_path: Path,
+    real_titles: pd.DataFrame,
 ):
-    frame = pd.read_csv(real_titles_path)
-    frame["director"] = frame["director"].fillna("No Data")
-    movies = frame.dropna().drop_duplicates().query("type == 'Movie'")
+    # The titles the encoding pipeline gets: cleaned as the notebook cleans.
+    movies, _ = nodes.clean_titles(
+        nodes.validate_titles(real_titles),
+        DataProcessingParams(types=["Movie"], top_n=15),
+    )
     state = text.fit_text_encoder(
         movies["description"].tolist(), "sequence", max_words=10000
     )

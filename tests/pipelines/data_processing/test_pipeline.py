@@ -13,7 +13,6 @@ from kedro.runner import SequentialRunner
 from netflix_dec.params import DataProcessingParams
 from netflix_dec.pipelines.data_processing import create_pipeline
 from netflix_dec.pipelines.data_processing.nodes import RawTitlesError
-from netflix_dec.sample import SAMPLE_PATH
 
 PLOTS = (
     "titles_per_type",
@@ -57,23 +56,22 @@ def test_pipeline_cleans_the_sample(sample_titles):
 
 
 @pytest.mark.realdata
-def test_real_catalogue_keeps_the_notebooks_5277_movies(real_titles_path: Path):
-    outputs = _run(pd.read_csv(real_titles_path), ("clean_titles",))
+def test_real_catalogue_keeps_the_notebooks_5277_movies(real_titles: pd.DataFrame):
+    outputs = _run(real_titles, ("clean_titles",))
     assert len(outputs["clean_titles"]) == 5277
     assert outputs["cleaning_counts"]["raw"] == 8807
 
 
 @pytest.mark.slow
 def test_kedro_run_writes_table_profile_and_plots_from_the_sample(
-    run_session, project_copy: Path
+    run_session, project_copy: Path, sample_titles: pd.DataFrame
 ):
     run_session(pipelines=["data_processing"])
     clean = pd.read_csv(project_copy / "data/03_primary/clean_titles.csv")
-    sample = pd.read_csv(project_copy / SAMPLE_PATH)
     profile = json.loads(
         (project_copy / "data/08_reporting/data_profile.json").read_text()
     )
-    assert profile["rows"]["raw"] == len(sample)
+    assert profile["rows"]["raw"] == len(sample_titles)
     assert profile["rows"]["after_type_filter"] == len(clean)
     for name in PLOTS:
         png = project_copy / f"data/08_reporting/{name}.png"

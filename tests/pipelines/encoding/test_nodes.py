@@ -51,9 +51,15 @@ def test_an_empty_vocabulary_is_a_clear_error():
         nodes.fit_text_encoder(punctuation, params())
 
 
-def test_dims_must_start_with_the_feature_width(titles):
+@pytest.fixture(scope="module")
+def tfidf(titles):
+    """The text encoder state and TF-IDF features of ``titles`` (shared)."""
     state = nodes.fit_text_encoder(titles, params())
-    features = nodes.encode_descriptions(titles, state, params())
+    return state, nodes.encode_descriptions(titles, state, params())
+
+
+def test_dims_must_start_with_the_feature_width(tfidf):
+    _, features = tfidf
     with pytest.raises(
         ValueError,
         match=r"encoding.dims\[0\] is 99 but the tfidf features have 300 columns",
@@ -76,9 +82,8 @@ def test_bad_parameters_are_rejected_before_training(changes, message):
         params(**changes)
 
 
-def test_tfidf_features_stay_sparse(titles):
-    state = nodes.fit_text_encoder(titles, params())
-    features = nodes.encode_descriptions(titles, state, params())
+def test_tfidf_features_stay_sparse(titles, tfidf):
+    _, features = tfidf
     assert sparse.issparse(features)
     assert features.shape == (len(titles), 300)
 
@@ -91,23 +96,28 @@ def test_sequence_features_follow_the_notebook(titles):
     assert 0.0 <= features.min() and features.max() <= 1.0
 
 
-def _embeddings(titles, tmp_path: Path | None = None):
-    state = nodes.fit_text_encoder(titles, params())
-    features = nodes.encode_descriptions(titles, state, params())
-    autoencoder, encoder, history = nodes.pretrain_autoencoder(features, params())
-    return features, encoder, history, nodes.embed_titles(encoder, features)
+def _pretrain(features):
+    _, encoder, history = nodes.pretrain_autoencoder(features, params())
+    return encoder, history, nodes.embed_titles(encoder, features)
 
 
-def test_pretraining_repeats_with_the_same_seed(titles):
-    first = _embeddings(titles)
-    second = _embeddings(titles)
-    assert first[3].shape == (len(titles), 4)
-    np.testing.assert_array_equal(first[3], second[3])
-    assert first[2]["loss"] == second[2]["loss"]
+@pytest.fixture(scope="module")
+def pretrained(tfidf):
+    """Encoder, history and embeddings of one pretraining run (shared, unchanged)."""
+    return _pretrain(tfidf[1])
 
 
-def test_the_saved_encoder_gives_the_same_embeddings(titles, tmp_path: Path):
-    features, encoder, _, embeddings = _embeddings(titles)
+def test_pretraining_repeats_with_the_same_seed(titles, tfidf, pretrained):
+    first = pretrained
+    second = _pretrain(tfidf[1])
+    assert first[2].shape == (len(titles), 4)
+    np.testing.assert_array_equal(first[2], second[2])
+    assert first[1]["loss"] == second[1]["loss"]
+
+
+def test_the_saved_encoder_gives_the_same_embeddings(tfidf, pretrained, tmp_path: Path):
+    features = tfidf[1]
+    encoder, _, embeddings = pretrained
     dataset = TensorFlowModelDataset(filepath=str(tmp_path / "encoder.keras"))
     dataset.save(encoder)
     reloaded = dataset.load()

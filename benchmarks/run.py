@@ -90,6 +90,13 @@ def measure(
     }
 
 
+def _metrics(root: Path) -> dict[str, Any]:
+    """The clustering metrics a run of the project at ``root`` wrote."""
+    return json.loads(
+        (root / "data/08_reporting/clustering_metrics.json").read_text(encoding="utf-8")
+    )
+
+
 def scratch_project(name: str = "project") -> Path:
     """A fresh copy of the project's configuration to run pipelines in."""
     root = WORK / name
@@ -281,13 +288,10 @@ def scale(sizes: list[int], extra: list[str]) -> None:
         if not csv.exists():
             write_catalogue(csv, n_titles=size, seed=size)
         print(f"[scale] {size} titles", flush=True)
-        result = _strip(kedro_run(scratch_project(), csv, *extra))
-        clean = (WORK / "project/data/03_primary/clean_titles.csv").read_text().count(
-            "\n"
-        ) - 1
-        metrics = json.loads(
-            (WORK / "project/data/08_reporting/clustering_metrics.json").read_text()
-        )
+        root = scratch_project()
+        result = _strip(kedro_run(root, csv, *extra))
+        clean = (root / "data/03_primary/clean_titles.csv").read_text().count("\n") - 1
+        metrics = _metrics(root)
         runs.append(
             {
                 "titles": size,
@@ -315,6 +319,10 @@ def scale(sizes: list[int], extra: list[str]) -> None:
 
 
 QUALITY_GROUPS = ("default", "tfidf", "notebook", "quality", "variants")
+N_CLUSTERS = 20  # the default's; every quality row clusters into as many
+SCORES = ("nmi", "ari", "accuracy", "non_empty_clusters")
+DEFAULT_START = "default: autoencoder + KMeans (DEC's start)"
+DEFAULT_FINAL = "default: DEC/IDEC (final)"
 # DEC against IDEC, and the notebook's learning rate against the default's,
 # on the default features and autoencoder (dec_clustering re-run on them).
 VARIANTS = {
@@ -327,7 +335,7 @@ TARGET_BASELINES = (
     "TF-IDF + KMeans",
     "TF-IDF → SVD(100) + KMeans",
     "tfidf features: autoencoder + KMeans",
-    "default: autoencoder + KMeans (DEC's start)",
+    DEFAULT_START,
 )
 
 
@@ -354,19 +362,20 @@ def quality(seeds: list[int], groups: list[str]) -> None:
             kept = old
 
     def add(name: str, scores: dict[str, float]) -> None:
-        keep = ("nmi", "ari", "accuracy", "non_empty_clusters")
         rows.setdefault(name, []).append(
-            {k: round(v, 4) for k, v in scores.items() if k in keep}
+            {k: round(v, 4) for k, v in scores.items() if k in SCORES}
         )
         print(f"  {name}: NMI {scores['nmi']:.3f}", flush=True)
 
-    def metrics(root: Path) -> dict[str, Any]:
-        return json.loads(
-            (root / "data/08_reporting/clustering_metrics.json").read_text()
-        )
+    def add_run(root: Path, start: str | None, final: str | None) -> None:
+        found = _metrics(root)
+        if start:
+            add(start, found["kmeans_start"])
+        if final:
+            add(final, found["final"])
 
     def kmeans(features: Any, seed: int) -> Any:
-        return KMeans(20, n_init=20, random_state=seed).fit_predict(features)
+        return KMeans(N_CLUSTERS, n_init=20, random_state=seed).fit_predict(features)
 
     stages = ["--pipelines", "data_processing,encoding,dec_clustering"]
     embed_seconds = (
@@ -383,11 +392,7 @@ def quality(seeds: list[int], groups: list[str]) -> None:
                 for n in run["nodes"]
                 if n["node"] == "encoding.encode_descriptions"
             ]
-            add(
-                "default: autoencoder + KMeans (DEC's start)",
-                metrics(root)["kmeans_start"],
-            )
-            add("default: DEC/IDEC (final)", metrics(root)["final"])
+            add_run(root, DEFAULT_START, DEFAULT_FINAL)
             clean = pd.read_csv(root / "data/03_primary/clean_titles.csv")
             truth = weak_genre_labels(clean["listed_in"]).to_numpy()
             features = NumpyDataset(
@@ -406,20 +411,21 @@ def quality(seeds: list[int], groups: list[str]) -> None:
             kedro_run(
                 root, REAL_CSV, *stages, "--params", f"{seeded},encoding.features=tfidf"
             )
-            add("tfidf features: autoencoder + KMeans", metrics(root)["kmeans_start"])
-            add("tfidf features: DEC/IDEC", metrics(root)["final"])
+            add_run(
+                root, "tfidf features: autoencoder + KMeans", "tfidf features: DEC/IDEC"
+            )
         if "notebook" in groups:
             root = scratch_project("quality-notebook")
             kedro_run(root, REAL_CSV, *stages, "--env", "notebook", "--params", seeded)
-            add("notebook settings (--env notebook)", metrics(root)["final"])
+            add_run(root, None, "notebook settings (--env notebook)")
         if "quality" in groups:
             root = scratch_project("quality-env")
             kedro_run(root, REAL_CSV, *stages, "--env", "quality", "--params", seeded)
-            add(
+            add_run(
+                root,
                 "quality environment: autoencoder + KMeans",
-                metrics(root)["kmeans_start"],
+                "quality environment: DEC/IDEC (final)",
             )
-            add("quality environment: DEC/IDEC (final)", metrics(root)["final"])
 
         if "variants" in groups:
             root = scratch_project("quality-variants")
@@ -440,23 +446,22 @@ def quality(seeds: list[int], groups: list[str]) -> None:
                     "--params",
                     f"{seeded},{params}",
                 )
-                found = metrics(root)
-                add(f"default features, {name}: DEC's start", found["kmeans_start"])
-                add(
+                add_run(
+                    root,
+                    f"default features, {name}: DEC's start",
                     f"default features, {name}: final",
-                    found["final"] | {"iterations": found["iterations"]},
                 )
 
     rows = {**{k: v for k, v in kept.get("runs", {}).items() if k not in rows}, **rows}
     summary = {
         name: {
             key: round(statistics.mean(r[key] for r in runs), 4)
-            for key in ("nmi", "ari", "accuracy", "non_empty_clusters")
+            for key in SCORES
             if all(key in r for r in runs)
         }
         for name, runs in rows.items()
     }
-    default = summary["default: DEC/IDEC (final)"]["nmi"]
+    default = summary[DEFAULT_FINAL]["nmi"]
     save(
         "quality",
         {
@@ -464,7 +469,7 @@ def quality(seeds: list[int], groups: list[str]) -> None:
             "seeds": seeds,
             "weak_labels": "each title's most specific listed_in genre: of its genres that are not broad tags "
             "(International/Independent Movies, International TV Shows, Movies, TV Shows), the rarest in the catalogue",
-            "n_clusters": 20,
+            "n_clusters": N_CLUSTERS,
             "mean": summary,
             "runs": rows,
             "sentence_embedding_seconds": embed_seconds,
@@ -656,18 +661,18 @@ def report() -> None:
             "",
             "Default DEC/IDEC (final) against each other row, mean NMI: "
             + "; ".join(
-                f"{name} {'beaten' if q['mean']['default: DEC/IDEC (final)']['nmi'] > m['nmi'] else 'NOT beaten'}"
+                f"{name} {'beaten' if q['mean'][DEFAULT_FINAL]['nmi'] > m['nmi'] else 'NOT beaten'}"
                 for name, m in q["mean"].items()
-                if name != "default: DEC/IDEC (final)"
+                if name != DEFAULT_FINAL
             )
             + ".",
             "",
             f"Target: the default beats the baselines ({', '.join(q['target_baselines'])}) on NMI: "
             f"**{_yes(q['targets']['default_beats_every_baseline_on_nmi'])}**.",
         ]
-        start = q["mean"].get("default: autoencoder + KMeans (DEC's start)")
+        start = q["mean"].get(DEFAULT_START)
         if start:
-            gain = q["mean"]["default: DEC/IDEC (final)"]["nmi"] - start["nmi"]
+            gain = q["mean"][DEFAULT_FINAL]["nmi"] - start["nmi"]
             parts += [
                 "",
                 f"DEC/IDEC's own gain over its KMeans start in the default configuration: {gain:+.4f} NMI. "

@@ -217,7 +217,7 @@ def _tiny_checkpoint(config: BertConfig) -> dict[str, np.ndarray]:
 def test_linear_weights_are_transposed_into_keras_layout() -> None:
     model = minilm.build_bert_model(TINY)
     checkpoint = _tiny_checkpoint(TINY)
-    minilm.load_checkpoint_weights(model, TINY, checkpoint)
+    minilm.load_checkpoint_weights(model, checkpoint)
     dense = model.get_layer("encoder.layer.0.intermediate.dense")
     np.testing.assert_array_equal(
         np.asarray(dense.kernel),
@@ -236,7 +236,7 @@ def test_shape_mismatch_names_the_tensor() -> None:
     key = "encoder.layer.0.output.dense.weight"
     checkpoint[key] = checkpoint[key].T.copy()
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
-        minilm.load_checkpoint_weights(model, TINY, checkpoint)
+        minilm.load_checkpoint_weights(model, checkpoint)
 
 
 def test_missing_tensor_is_reported() -> None:
@@ -244,7 +244,7 @@ def test_missing_tensor_is_reported() -> None:
     checkpoint = _tiny_checkpoint(TINY)
     del checkpoint["embeddings.LayerNorm.bias"]
     with pytest.raises(ValueError, match="missing=.*embeddings.LayerNorm.bias"):
-        minilm.load_checkpoint_weights(model, TINY, checkpoint)
+        minilm.load_checkpoint_weights(model, checkpoint)
 
 
 def test_gelu_is_the_exact_erf_form() -> None:

@@ -393,74 +393,34 @@ def _transpose(array: np.ndarray) -> np.ndarray:
     return array.T
 
 
-@dataclass(frozen=True)
-class _Assignment:
-    """Where one checkpoint tensor goes and what shape it must have there."""
-
-    key: str
-    variable: Any
-    source_shape: tuple[int, ...]
-    convert: Callable[[np.ndarray], np.ndarray] = _copy
+_Assignment = tuple[str, Any, Callable[[np.ndarray], np.ndarray]]
 
 
-def _dense_plan(layer: Any, key: str, in_dim: int, out_dim: int) -> list[_Assignment]:
-    return [
-        _Assignment(f"{key}.weight", layer.kernel, (out_dim, in_dim), _transpose),
-        _Assignment(f"{key}.bias", layer.bias, (out_dim,)),
-    ]
+def _weight_plan(model: keras.Model) -> list[_Assignment]:
+    """Every checkpoint tensor the model needs: (key, Keras variable, conversion).
 
-
-def _layer_norm_plan(layer: Any, key: str, dim: int) -> list[_Assignment]:
-    return [
-        _Assignment(f"{key}.weight", layer.gamma, (dim,)),
-        _Assignment(f"{key}.bias", layer.beta, (dim,)),
-    ]
-
-
-def _weight_plan(model: keras.Model, config: BertConfig) -> list[_Assignment]:
-    """Lists every checkpoint tensor with its Keras destination.
-
-    Expected checkpoint shapes come from ``config.json``, so a checkpoint that
-    disagrees with its own config is reported by name rather than by a
-    cryptic reshape error.
+    Layers are named after the checkpoint's modules, so a layer's type says
+    which tensors it takes and its name says their keys.
     """
-    hidden = config.hidden_size
-    plan = [
-        _Assignment(
-            f"embeddings.{name}.weight",
-            model.get_layer(f"embeddings.{name}").embeddings,
-            (rows, hidden),
-        )
-        for name, rows in (
-            ("word_embeddings", config.vocab_size),
-            ("position_embeddings", config.max_position_embeddings),
-            ("token_type_embeddings", config.type_vocab_size),
-        )
-    ]
-    plan += _layer_norm_plan(
-        model.get_layer("embeddings.LayerNorm"), "embeddings.LayerNorm", hidden
-    )
-    for index in range(config.num_hidden_layers):
-        prefix = f"encoder.layer.{index}"
-        for norm in (
-            f"{prefix}.attention.output.LayerNorm",
-            f"{prefix}.output.LayerNorm",
-        ):
-            plan += _layer_norm_plan(model.get_layer(norm), norm, hidden)
-        for dense, in_dim, out_dim in (
-            (f"{prefix}.attention.self.query", hidden, hidden),
-            (f"{prefix}.attention.self.key", hidden, hidden),
-            (f"{prefix}.attention.self.value", hidden, hidden),
-            (f"{prefix}.attention.output.dense", hidden, hidden),
-            (f"{prefix}.intermediate.dense", hidden, config.intermediate_size),
-            (f"{prefix}.output.dense", config.intermediate_size, hidden),
-        ):
-            plan += _dense_plan(model.get_layer(dense), dense, in_dim, out_dim)
+    plan: list[_Assignment] = []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        if isinstance(layer, keras.layers.Embedding):
+            plan.append((f"{layer.name}.weight", layer.embeddings, _copy))
+        elif isinstance(layer, keras.layers.LayerNormalization):
+            plan.append((f"{layer.name}.weight", layer.gamma, _copy))
+            plan.append((f"{layer.name}.bias", layer.beta, _copy))
+        elif isinstance(layer, keras.layers.Dense):
+            plan.append((f"{layer.name}.weight", layer.kernel, _transpose))
+            plan.append((f"{layer.name}.bias", layer.bias, _copy))
+        else:
+            raise TypeError(f"No checkpoint mapping for layer {layer.name!r}")
     return plan
 
 
 def load_checkpoint_weights(
-    model: keras.Model, config: BertConfig, weights: Mapping[str, np.ndarray]
+    model: keras.Model, weights: Mapping[str, np.ndarray]
 ) -> None:
     """Copies BERT checkpoint tensors into a model from :func:`build_bert_model`.
 
@@ -469,14 +429,13 @@ def load_checkpoint_weights(
 
     Args:
         model: The freshly built Keras model.
-        config: The configuration the model was built with.
         weights: Checkpoint tensors keyed by their PyTorch names.
 
     Raises:
         ValueError: On missing/unexpected keys or mismatched shapes.
     """
-    plan = _weight_plan(model, config)
-    expected = {assignment.key for assignment in plan}
+    plan = _weight_plan(model)
+    expected = {key for key, _, _ in plan}
     missing = sorted(expected - weights.keys())
     unexpected = sorted(weights.keys() - expected - _UNUSED_CHECKPOINT_KEYS)
     if missing or unexpected:
@@ -484,21 +443,15 @@ def load_checkpoint_weights(
             f"Checkpoint does not match the model: missing={missing}, "
             f"unexpected={unexpected}"
         )
-    for assignment in plan:
-        source = weights[assignment.key]
-        if tuple(source.shape) != assignment.source_shape:
+    for key, variable, convert in plan:
+        value = convert(weights[key])
+        if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
-                f"Checkpoint tensor {assignment.key!r} has shape {source.shape}, "
-                f"expected {assignment.source_shape} from config.json"
+                f"Checkpoint tensor {key!r} has shape {weights[key].shape}, which "
+                f"does not fit Keras variable {variable.path!r} "
+                f"{tuple(variable.shape)}; does config.json match the checkpoint?"
             )
-        target_shape = tuple(assignment.variable.shape)
-        value = assignment.convert(source)
-        if tuple(value.shape) != target_shape:
-            raise ValueError(
-                f"Checkpoint tensor {assignment.key!r} converts to {value.shape}, "
-                f"but Keras variable {assignment.variable.path!r} is {target_shape}"
-            )
-        assignment.variable.assign(value.astype(assignment.variable.dtype))
+        variable.assign(value.astype(variable.dtype))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -641,7 +594,7 @@ class MiniLMEncoder:
         tokenizer = _load_tokenizer(model_dir / "tokenizer.json", max_length)
         weights = _load_safetensors(model_dir / "model.safetensors")
         model = build_bert_model(config)
-        load_checkpoint_weights(model, config, weights)
+        load_checkpoint_weights(model, weights)
         return cls(model, tokenizer, max_length)
 
     @classmethod

@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from netflix_dec.inputs import ENV_VAR
-from netflix_dec.sample import SAMPLE_PATH
+from netflix_dec.catalogue import ENV_VAR, SAMPLE_PATH
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,15 +1,16 @@
-"""NumpyDataset: round trips for dense and sparse data, and refusals."""
+"""NumpyDataset and AtomicDataset: round trips, refusals, and failed saves."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from kedro.io import DatasetError
+from kedro.io import DataCatalog, DatasetError
 from scipy import sparse
 
-from netflix_dec.datasets import NumpyDataset
+from netflix_dec.datasets import AtomicDataset, NumpyDataset
 
 
 @pytest.fixture
@@ -74,3 +75,165 @@ def test_a_save_replaces_the_file_whole(tmp_path: Path, dense):
     dataset.save(dense[:2])
     np.testing.assert_array_equal(dataset.load(), dense[:2])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["array.npy"]
+
+
+def test_numpy_failed_save_keeps_the_previous_file_and_no_temporary(
+    tmp_path: Path, dense, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "array.npy"
+    dataset = NumpyDataset(filepath=str(path))
+    dataset.save(dense)
+    before = path.read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("netflix_dec.datasets.os.replace", full_disk)
+    with pytest.raises(DatasetError, match="No space left"):
+        dataset.save(dense[:2])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["array.npy"]
+
+
+def test_numpy_dataset_supports_versioning(tmp_path: Path, dense):
+    catalog = DataCatalog.from_config(
+        {
+            "arr": {
+                "type": "netflix_dec.datasets.NumpyDataset",
+                "filepath": str(tmp_path / "arr.npy"),
+                "versioned": True,
+            }
+        }
+    )
+    catalog.save("arr", dense)
+    np.testing.assert_array_equal(catalog.load("arr"), dense)
+    (version,) = (tmp_path / "arr.npy").iterdir()
+    assert (version / "arr.npy").is_file()
+
+
+# ---- AtomicDataset ------------------------------------------------------------
+
+
+def _csv(path: Path, **extra) -> AtomicDataset:
+    return AtomicDataset(
+        filepath=str(path),
+        dataset={"type": "pandas.CSVDataset", "save_args": {"index": False}},
+        **extra,
+    )
+
+
+def test_atomic_csv_round_trip_and_no_stray_files(tmp_path: Path):
+    frame = pd.DataFrame({"title": ["a", "b"], "cluster": [0, 1]})
+    dataset = _csv(tmp_path / "out/clusters.csv")
+    assert not dataset.exists()
+    dataset.save(frame)
+    pd.testing.assert_frame_equal(dataset.load(), frame)
+    assert dataset.exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["clusters.csv"]
+
+
+@pytest.mark.parametrize(
+    "failure", [OSError(28, "No space left on device"), KeyboardInterrupt()]
+)
+def test_atomic_failed_save_leaves_the_previous_file_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+):
+    path = tmp_path / "clusters.csv"
+    dataset = _csv(path)
+    dataset.save(pd.DataFrame({"title": ["old"] * 100}))
+    before = path.read_bytes()
+    real_to_csv = pd.DataFrame.to_csv
+
+    def dies_midway(frame, buffer, **kwargs):
+        real_to_csv(frame.head(3), buffer, **kwargs)  # part of the rows are out
+        raise failure
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", dies_midway)
+    with pytest.raises((DatasetError, type(failure))):
+        dataset.save(pd.DataFrame({"title": ["new"] * 100}))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["clusters.csv"]
+
+
+def test_atomic_dataset_is_versioned_with_versioned_true(tmp_path: Path):
+    config = {
+        "type": "netflix_dec.datasets.AtomicDataset",
+        "filepath": str(tmp_path / "summary.json"),
+        "versioned": True,
+        "dataset": {"type": "json.JSONDataset", "save_args": {"indent": 2}},
+    }
+    DataCatalog.from_config({"summary": config}).save("summary", {"run": 1})
+    catalog = DataCatalog.from_config({"summary": config})
+    catalog.save("summary", {"run": 2})
+    assert catalog.load("summary") == {"run": 2}
+    versions = sorted((tmp_path / "summary.json").iterdir())
+    assert len(versions) == 2
+    assert [p.name for p in versions[0].iterdir()] == ["summary.json"]
+
+
+def test_atomic_versioned_failed_save_keeps_the_previous_version_loadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    config = {
+        "type": "netflix_dec.datasets.AtomicDataset",
+        "filepath": str(tmp_path / "clusters.csv"),
+        "versioned": True,
+        "dataset": "pandas.CSVDataset",
+    }
+    DataCatalog.from_config({"c": config}).save("c", pd.DataFrame({"a": [1]}))
+    monkeypatch.setattr(
+        "netflix_dec.datasets.os.replace",
+        lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")),
+    )
+    catalog = DataCatalog.from_config({"c": config})
+    with pytest.raises(DatasetError):
+        catalog.save("c", pd.DataFrame({"a": [2]}))
+    monkeypatch.undo()
+    assert DataCatalog.from_config({"c": config}).load("c")["a"].tolist() == [1]
+    files = sorted(
+        p.name for p in (tmp_path / "clusters.csv").rglob("*") if p.is_file()
+    )
+    assert files == ["clusters.csv"]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "message"),
+    [
+        ({"type": "pandas.CSVDataset", "filepath": "x.csv"}, "put 'filepath' on"),
+        ({"type": "pandas.CSVDataset", "versioned": True}, "put 'versioned' on"),
+        ({"save_args": {}}, "needs a 'type'"),
+    ],
+)
+def test_atomic_dataset_refuses_misplaced_keys(tmp_path: Path, dataset, message):
+    with pytest.raises(DatasetError, match=message):
+        AtomicDataset(filepath=str(tmp_path / "x.csv"), dataset=dataset)
+
+
+def test_atomic_keras_model_survives_a_failed_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    keras = pytest.importorskip("keras")
+    path = tmp_path / "model.keras"
+    dataset = AtomicDataset(
+        filepath=str(path), dataset="tensorflow.TensorFlowModelDataset"
+    )
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    dataset.save(model)
+    before = path.read_bytes()
+
+    def truncated(model, filepath, **kwargs):
+        Path(filepath).write_bytes(b"PK\x03\x04 truncated")
+        raise OSError(28, "No space left on device")
+
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.keras.models, "save_model", truncated)
+    with pytest.raises(DatasetError):
+        dataset.save(model)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+    reloaded = AtomicDataset(
+        filepath=str(path), dataset="tensorflow.TensorFlowModelDataset"
+    ).load()
+    assert reloaded.output_shape == (None, 2)

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from kedro.framework.startup import bootstrap_project
 
-from netflix_dec.inputs import ENV_VAR
+from netflix_dec.catalogue import ENV_VAR
 
 from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session
 

@@ -7,7 +7,8 @@ import io
 import pandas as pd
 import pytest
 
-from netflix_dec.sample import COLUMNS, THEMES, generate_catalogue
+from netflix_dec.catalogue import COLUMNS
+from netflix_dec.sample import THEMES, generate_catalogue
 
 
 def test_the_committed_sample_is_what_the_generator_writes(sample_titles):

@@ -1,21 +1,32 @@
-"""Custom Kedro datasets, for what kedro-datasets has no dataset for.
+"""Custom Kedro datasets, for what kedro-datasets does not do.
 
-kedro-datasets has no NumPy dataset. Features can be a SciPy sparse matrix
-(TF-IDF: 100,000 titles × 10,000 words would be 4 GB dense), so one dataset
-stores both: ``.npy`` for dense arrays, ``.npz`` for dense or sparse ones.
+Two gaps: kedro-datasets has no NumPy dataset, and its datasets write in
+place, so a run killed during a save, or a full disk, leaves a truncated
+``clusters.csv`` or ``dec_model.keras`` where the previous good result was.
+:class:`AtomicDataset` wraps any kedro-datasets class and makes its saves
+atomic; :class:`NumpyDataset` is atomic itself. Features can be a SciPy
+sparse matrix (TF-IDF: 100,000 titles × 10,000 words would be 4 GB dense), so
+:class:`NumpyDataset` stores both: ``.npy`` for dense arrays, ``.npz`` for
+dense or sparse ones.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-from pathlib import PurePosixPath
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
 import numpy as np
 from kedro.io.core import (
     AbstractDataset,
+    AbstractVersionedDataset,
     DatasetError,
+    Version,
     get_filepath_str,
     get_protocol_and_path,
 )
@@ -25,13 +36,185 @@ ArrayLike = np.ndarray | sparse.spmatrix | sparse.sparray
 _DENSE_KEY = "array"
 
 
-class NumpyDataset(AbstractDataset[ArrayLike, ArrayLike]):
+@contextlib.contextmanager
+def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path next to ``path`` that replaces it only if the body succeeds.
+
+    The temporary file lives in the same folder, so that ``os.replace`` is a
+    rename within one filesystem: readers see the old file or the new one,
+    never a half-written one. Whatever the body raises (a full disk, a
+    serialisation error, ``KeyboardInterrupt``), the temporary file is removed
+    and ``path`` is left as it was.
+
+    Yields:
+        The temporary path to write; it keeps ``path``'s suffix, because some
+        writers pick the format from it.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(
+        f".{final.stem}.{uuid.uuid4().hex[:12]}.tmp{final.suffix}"
+    )
+    try:
+        yield temporary
+        os.replace(temporary, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
+
+
+class AtomicDataset(AbstractVersionedDataset[Any, Any]):
+    """Any file dataset, saved to a temporary file and renamed into place.
+
+    The wrapped dataset (any kedro-datasets class that takes a ``filepath``)
+    does the reading and writing; this class only points its save at a
+    temporary file in the same folder and renames that over the target when
+    the save has finished, so a kill or a full disk leaves the previous result
+    whole. Loads read the target itself. ``versioned: true`` works as for any
+    Kedro dataset: each save goes, atomically, to
+    ``<filepath>/<version>/<name>``.
+
+    On object stores (``s3://``, ``gs://``, ...), where an upload replaces an
+    object whole or not at all, the save goes straight to the target.
+
+    Example (``catalog.yml``)::
+
+        clusters:
+          type: netflix_dec.datasets.AtomicDataset
+          filepath: data/07_model_output/clusters.csv
+          dataset:
+            type: pandas.CSVDataset
+            save_args:
+              index: false
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        dataset: str | dict[str, Any],
+        version: Version | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Wrap a dataset configuration.
+
+        Args:
+            filepath: The target file, optionally with a protocol.
+            dataset: The wrapped dataset: a type name (``pandas.CSVDataset``)
+                or a dict with ``type`` and the dataset's other arguments
+                except ``filepath`` and ``versioned``.
+            version: Set by Kedro from ``versioned: true``.
+            credentials: Passed to the wrapped dataset and the filesystem.
+            fs_args: Passed to the wrapped dataset and the filesystem.
+            metadata: Free-form metadata, ignored by Kedro.
+        """
+        config = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
+        for key in ("filepath", "versioned", "version"):
+            if key in config:
+                raise DatasetError(
+                    f"AtomicDataset({filepath!r}): put {key!r} on the wrapper, "
+                    "not inside its 'dataset'."
+                )
+        if "type" not in config:
+            raise DatasetError(
+                f"AtomicDataset({filepath!r}): 'dataset' needs a 'type', such as "
+                "pandas.CSVDataset."
+            )
+        if credentials is not None:
+            config["credentials"] = credentials
+        if fs_args is not None:
+            config["fs_args"] = fs_args
+        protocol, path = get_protocol_and_path(filepath, version)
+        self._fs = fsspec.filesystem(
+            protocol, **(credentials or {}), **_fs_only(fs_args)
+        )
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+        self._protocol = protocol
+        self._config = config
+        self._datasets: dict[str, AbstractDataset] = {}
+        self.metadata = metadata
+
+    def _dataset_at(self, path: str) -> AbstractDataset:
+        """The wrapped dataset, unversioned, reading or writing ``path``."""
+        if path not in self._datasets:
+            self._datasets[path] = AbstractDataset.from_config(
+                f"{self._filepath.name} (wrapped)", {**self._config, "filepath": path}
+            )
+        return self._datasets[path]
+
+    def _full_path(self, path: PurePosixPath) -> str:
+        if self._protocol == "file":
+            return str(path)
+        return f"{self._protocol}://{path}"
+
+    def load(self) -> Any:
+        return self._dataset_at(self._full_path(self._get_load_path())).load()
+
+    def save(self, data: Any) -> None:
+        target = self._get_save_path()
+        if self._protocol != "file":
+            self._dataset_at(self._full_path(target)).save(data)
+            return
+        with atomic_target(target) as temporary:
+            dataset = self._dataset_at(str(temporary))
+            try:
+                dataset.save(data)
+            finally:
+                self._datasets.pop(str(temporary), None)
+        self._invalidate_cache()
+
+    def _exists(self) -> bool:
+        try:
+            path = self._get_load_path()
+        except DatasetError:
+            return False
+        return self._fs.exists(get_filepath_str(path, self._protocol))
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": self._filepath,
+            "protocol": self._protocol,
+            "dataset": self._config.get("type"),
+            "version": self._version,
+        }
+
+    def _release(self) -> None:
+        super()._release()
+        self._invalidate_cache()
+
+    def _invalidate_cache(self) -> None:
+        for dataset in self._datasets.values():
+            dataset.release()
+        self._datasets.clear()
+        filepath = get_filepath_str(self._filepath, self._protocol)
+        self._fs.invalidate_cache(filepath)
+
+
+def _fs_only(fs_args: dict[str, Any] | None) -> dict[str, Any]:
+    """``fs_args`` without the per-file open arguments kedro-datasets accepts there."""
+    return {
+        key: value
+        for key, value in (fs_args or {}).items()
+        if key not in ("open_args_load", "open_args_save")
+    }
+
+
+class NumpyDataset(AbstractVersionedDataset[ArrayLike, ArrayLike]):
     """Load and save NumPy arrays and SciPy sparse matrices, on any fsspec path.
 
     ``.npy`` holds one dense array (``np.save``); ``.npz`` holds a sparse
     matrix (``scipy.sparse.save_npz``) or a dense array. Pickled objects are
-    refused on load. A save writes to a temporary file first, so a failed
-    save never leaves a truncated file behind as if it were a result.
+    refused on load. A local save is atomic (:func:`atomic_target`): a failed
+    or killed save leaves the previous file whole and no temporary file.
+    ``versioned: true`` is supported.
 
     Example (``catalog.yml``)::
 
@@ -45,6 +228,7 @@ class NumpyDataset(AbstractDataset[ArrayLike, ArrayLike]):
         *,
         filepath: str,
         mmap_mode: str | None = None,
+        version: Version | None = None,
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -55,18 +239,24 @@ class NumpyDataset(AbstractDataset[ArrayLike, ArrayLike]):
                 protocol such as ``s3://``.
             mmap_mode: Memory-map a local ``.npy`` on load (see ``np.load``)
                 instead of reading it whole.
+            version: Set by Kedro from ``versioned: true``.
             fs_args: Extra arguments for the fsspec filesystem.
             metadata: Free-form metadata, ignored by Kedro.
         """
-        protocol, path = get_protocol_and_path(filepath)
+        protocol, path = get_protocol_and_path(filepath, version)
         self._suffix = PurePosixPath(path).suffix
         if self._suffix not in (".npy", ".npz"):
             raise DatasetError(
                 f"NumpyDataset needs a .npy or .npz filepath, got {filepath!r}"
             )
         self._protocol = protocol
-        self._filepath = PurePosixPath(path)
         self._fs = fsspec.filesystem(protocol, **(fs_args or {}))
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
         self._mmap_mode = mmap_mode
         self.metadata = metadata
 
@@ -75,10 +265,11 @@ class NumpyDataset(AbstractDataset[ArrayLike, ArrayLike]):
             "filepath": self._filepath,
             "protocol": self._protocol,
             "mmap_mode": self._mmap_mode,
+            "version": self._version,
         }
 
     def load(self) -> ArrayLike:
-        path = get_filepath_str(self._filepath, self._protocol)
+        path = get_filepath_str(self._get_load_path(), self._protocol)
         if self._suffix == ".npy" and self._mmap_mode and self._protocol == "file":
             return np.load(path, mmap_mode=self._mmap_mode, allow_pickle=False)
         with self._fs.open(path, mode="rb") as file:
@@ -113,12 +304,18 @@ class NumpyDataset(AbstractDataset[ArrayLike, ArrayLike]):
                 f"{self._filepath}: expected a NumPy array or SciPy sparse matrix, "
                 f"got {type(data).__name__}"
             )
-        path = get_filepath_str(self._filepath, self._protocol)
-        partial = f"{path}.partial"
-        self._fs.mkdirs(str(PurePosixPath(path).parent), exist_ok=True)
-        with self._fs.open(partial, mode="wb") as file:
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        if self._protocol != "file":  # an object store replaces objects whole
+            with self._fs.open(path, mode="wb") as file:
+                file.write(buffer.getbuffer())
+            return
+        with atomic_target(path) as temporary, open(temporary, "wb") as file:
             file.write(buffer.getbuffer())
-        self._fs.mv(partial, path)
+        self._fs.invalidate_cache(path)
 
     def _exists(self) -> bool:
-        return self._fs.exists(get_filepath_str(self._filepath, self._protocol))
+        try:
+            path = self._get_load_path()
+        except DatasetError:
+            return False
+        return self._fs.exists(get_filepath_str(path, self._protocol))

@@ -16,10 +16,8 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel
 
-from netflix_dec.inputs import describe_source
+from netflix_dec.catalogue import check_titles_file, describe_source
 from netflix_dec.params import PARAMETER_GROUPS
-from netflix_dec.pipelines.data_processing.nodes import check_titles_file
-from netflix_dec.sample import SAMPLE_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +45,7 @@ class RunInfoHooks:
         if RAW_DATASET not in pipeline.inputs():
             return
         path = catalog.get(RAW_DATASET)._describe().get("filepath")
-        logger.info(describe_source(path, SAMPLE_PATH))
+        logger.info(describe_source(path))
         check_titles_file(path, catalog.load("params:data_processing").types)
 
 

@@ -23,22 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = (
-    "show_id",
-    "type",
-    "title",
-    "director",
-    "cast",
-    "country",
-    "date_added",
-    "release_year",
-    "rating",
-    "duration",
-    "listed_in",
-    "description",
-)
-
-SAMPLE_PATH = Path("data/01_raw/sample/netflix_titles_sample.csv")
+from netflix_dec.catalogue import COLUMNS, SAMPLE_PATH
 
 
 @dataclass(frozen=True)

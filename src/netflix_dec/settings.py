@@ -6,8 +6,8 @@ else can be set here.
 
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
+from netflix_dec.catalogue import raw_titles_path
 from netflix_dec.hooks import NodeTimingHooks, RunInfoHooks
-from netflix_dec.inputs import raw_titles_path
 
 HOOKS = (RunInfoHooks(), NodeTimingHooks())
 

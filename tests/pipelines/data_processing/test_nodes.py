@@ -1,17 +1,15 @@
-"""Unit tests of the data_processing nodes and the raw-file check."""
+"""Unit tests of the data_processing nodes."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from netflix_dec.catalogue import COLUMNS
 from netflix_dec.params import DataProcessingParams
 from netflix_dec.pipelines.data_processing import nodes
-from netflix_dec.sample import COLUMNS
 
 MOVIES = DataProcessingParams(types=["Movie"], top_n=5)
 
@@ -129,54 +127,3 @@ def test_titles_added_per_year_sums_to_the_dated_titles(sample_titles):
     axis = nodes.plot_titles_added_per_year(sample_titles).axes[0]
     total = sum(patch.get_height() for patch in axis.patches)
     assert total == sample_titles["date_added"].notna().sum()
-
-
-# ---- the raw-file check run before the pipeline starts ----------------------
-
-
-def test_check_titles_file_accepts_the_sample(sample_titles, tmp_path: Path):
-    path = tmp_path / "ok.csv"
-    sample_titles.to_csv(path, index=False)
-    nodes.check_titles_file(path, ["Movie"])
-
-
-def test_check_titles_file_names_a_missing_file(tmp_path: Path):
-    with pytest.raises(nodes.RawTitlesError, match=r"nope\.csv does not exist"):
-        nodes.check_titles_file(tmp_path / "nope.csv", ["Movie"])
-
-
-def test_check_titles_file_names_an_empty_file(tmp_path: Path):
-    path = tmp_path / "empty.csv"
-    path.write_bytes(b"")
-    with pytest.raises(nodes.RawTitlesError, match=r"empty\.csv is empty"):
-        nodes.check_titles_file(path, ["Movie"])
-
-
-def test_check_titles_file_names_a_file_that_is_not_csv(tmp_path: Path):
-    path = tmp_path / "titles.csv"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00\x81")
-    with pytest.raises(nodes.RawTitlesError, match=r"titles\.csv is not a UTF-8 CSV"):
-        nodes.check_titles_file(path, ["Movie"])
-
-
-def test_check_titles_file_names_the_file_and_missing_columns(
-    sample_titles, tmp_path: Path
-):
-    path = tmp_path / "partial.csv"
-    sample_titles.drop(columns=["description", "listed_in"]).to_csv(path, index=False)
-    with pytest.raises(nodes.RawTitlesError) as error:
-        nodes.check_titles_file(path, ["Movie"])
-    assert "partial.csv" in str(error.value)
-    assert "['listed_in', 'description']" in str(error.value)
-
-
-def test_check_titles_file_names_a_file_without_the_selected_type(
-    sample_titles, tmp_path: Path
-):
-    path = tmp_path / "shows.csv"
-    sample_titles.loc[sample_titles["type"] == "TV Show"].to_csv(path, index=False)
-    with pytest.raises(
-        nodes.RawTitlesError,
-        match=r"shows\.csv has no title whose type is in \['Movie'\]",
-    ):
-        nodes.check_titles_file(path, ["Movie"])

@@ -10,9 +10,9 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from netflix_dec.catalogue import RawTitlesError
 from netflix_dec.params import DataProcessingParams
 from netflix_dec.pipelines.data_processing import create_pipeline
-from netflix_dec.pipelines.data_processing.nodes import RawTitlesError
 
 PLOTS = (
     "titles_per_type",

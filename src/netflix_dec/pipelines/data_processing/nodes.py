@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -16,64 +14,18 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from netflix_dec.catalogue import (  # noqa: E402
+    COLUMNS,
+    KEY,
+    RawTitlesError,
+    check_columns,
+    check_types,
+)
 from netflix_dec.params import DataProcessingParams  # noqa: E402
-from netflix_dec.sample import COLUMNS  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 NO_DIRECTOR = "No Data"  # the notebook's filler for a missing director
-KEY = "show_id"
-
-
-class RawTitlesError(ValueError):
-    """The raw catalogue is not the Kaggle table the pipeline expects."""
-
-
-def check_titles_file(path: str | Path, types: Sequence[str]) -> None:
-    """Fail fast, naming the file, when the raw catalogue cannot be used.
-
-    Runs before the pipeline starts (see ``hooks.py``), so a wrong file costs
-    a second, not a run. Reads the header and the ``type`` column only.
-
-    Raises:
-        RawTitlesError: The file is missing, empty, not CSV, lacks some of the
-            12 Kaggle columns, or holds no title of the selected types.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise RawTitlesError(f"Raw catalogue {path} does not exist.")
-    if path.stat().st_size == 0:
-        raise RawTitlesError(f"Raw catalogue {path} is empty (0 bytes).")
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise RawTitlesError(
-            f"Raw catalogue {path} is not a UTF-8 CSV file: {error}"
-        ) from error
-    except pd.errors.EmptyDataError as error:
-        raise RawTitlesError(f"Raw catalogue {path} has no header row.") from error
-    _check_columns(header.columns, source=str(path))
-    types_present = pd.read_csv(path, usecols=["type"], encoding="utf-8")["type"]
-    _check_types(types_present, types, source=str(path))
-
-
-def _check_columns(columns: Sequence[str], source: str) -> None:
-    missing = [column for column in COLUMNS if column not in set(columns)]
-    if missing:
-        raise RawTitlesError(
-            f"{source} is missing column(s) {missing}; the Kaggle 'Netflix Movies "
-            f"and TV Shows' file has these 12 columns: {list(COLUMNS)}. "
-            f"Columns found: {list(columns)}."
-        )
-
-
-def _check_types(present: pd.Series, types: Sequence[str], source: str) -> None:
-    if not present.isin(types).any():
-        found = sorted(present.dropna().astype(str).unique().tolist())[:10]
-        raise RawTitlesError(
-            f"{source} has no title whose type is in {list(types)}; types found: "
-            f"{found}. Set data_processing.types to the types to keep."
-        )
 
 
 def validate_titles(titles: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +34,7 @@ def validate_titles(titles: pd.DataFrame) -> pd.DataFrame:
     Returns:
         The table restricted to the 12 columns, in the Kaggle order.
     """
-    _check_columns(titles.columns, source="The raw titles table")
+    check_columns(titles.columns, source="The raw titles table")
     if titles.empty:
         raise RawTitlesError("The raw titles table has a header but no rows.")
     return titles.loc[:, list(COLUMNS)]
@@ -107,7 +59,7 @@ def clean_titles(
     counts["after_dropna"] = len(cleaned)
     cleaned = cleaned.drop_duplicates()
     counts["after_drop_duplicates"] = len(cleaned)
-    _check_types(cleaned["type"], params.types, source="The cleaned titles table")
+    check_types(cleaned["type"], params.types, source="The cleaned titles table")
     cleaned = cleaned.loc[cleaned["type"].isin(params.types)]
     counts["after_type_filter"] = len(cleaned)
     duplicated = cleaned[KEY][cleaned[KEY].duplicated()].unique().tolist()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from benchmarks.harness import ROOT as PROJECT_ROOT
+from benchmarks.harness import scratch_project
 from netflix_dec.catalogue import ENV_VAR, SAMPLE_PATH
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -41,24 +40,8 @@ def real_titles(real_titles_path: Path) -> pd.DataFrame:
 
 
 def make_project_copy(parent: Path) -> Path:
-    """A scratch copy of the project (config and sample only) to run sessions in.
-
-    Runs write into its ``data/`` instead of the working tree, and a real file
-    in the working tree's ``data/01_raw`` cannot leak into them.
-    """
-    root = parent / "project"
-    root.mkdir()
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy2(PROJECT_ROOT / name, root / name)
-    shutil.copytree(
-        PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()  # bootstrap_project wants it; the package is installed
-    sample = root / SAMPLE_PATH
-    sample.parent.mkdir(parents=True)
-    shutil.copy2(PROJECT_ROOT / SAMPLE_PATH, sample)
-    return root
+    """A scratch copy of the project (config and sample only) to run sessions in."""
+    return scratch_project(parent / "project", sample=True)
 
 
 @pytest.fixture

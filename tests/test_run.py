@@ -6,10 +6,7 @@ One full run (about a minute) is shared by the tests of this module.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +14,7 @@ import pandas as pd
 import pytest
 from kedro.framework.startup import bootstrap_project
 
+from benchmarks.harness import kedro
 from netflix_dec.catalogue import ENV_VAR
 
 from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session
@@ -94,25 +92,6 @@ def test_a_params_override_reaches_the_clustering(
     assert _json(root, "clustering_metrics.json")["n_clusters"] == 8
 
 
-def _kedro(root: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    """The `kedro` command of this environment, without the real file or telemetry."""
-    env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {
-        "KEDRO_DISABLE_TELEMETRY": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "COLUMNS": "400",  # rich would wrap long error messages at 80 columns
-    }
-    kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
-    return subprocess.run(
-        [kedro, *args],
-        check=False,
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
@@ -135,7 +114,7 @@ def test_bad_parameters_fail_at_start_naming_key_and_value(
     tmp_path: Path, override, expected
 ):
     root = make_project_copy(tmp_path)
-    result = _kedro(root, "run", "--env", "fast", "--params", override)
+    result = kedro(root, "run", "--env", "fast", "--params", override)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     for text in expected:
@@ -182,7 +161,7 @@ def test_kedro_viz_shows_every_node_of_every_pipeline(tmp_path: Path):
     from kedro.framework.project import pipelines
 
     root = make_project_copy(tmp_path)
-    result = _kedro(root, "viz", "build", timeout=600)
+    result = kedro(root, "viz", "build", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     api = json.loads((root / "build/api/main").read_text(encoding="utf-8"))
     bootstrap_project(root)

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> None:
     Both train the encoder + clustering layer on the KL loss with SGD, on
     random data of the catalogue's size, after one warm-up call each.
     ``dec.fit_dec`` runs its iterations as one ``fit`` call per target update
-    on the tf.data pipeline timed here (``dec._batches``).
+    on the tf.data pipeline timed here (``dec.batches``).
     """
     import keras
     import numpy as np
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
             )
             p = dec.target_distribution(dec.predict(model, x))
             if method == "fit":
-                data = dec._batches(x, batch, (p,), shuffle_seed=0).repeat()
+                data = dec.batches(x, batch, (p,), shuffle_seed=0).repeat()
                 model.fit(data, steps_per_epoch=10, epochs=1, shuffle=False, verbose=0)
                 started = time.perf_counter()
                 model.fit(
@@ -90,7 +90,7 @@ def section(d: dict[str, Any]) -> list[str]:
     return [
         f"## DEC training step ({d['machine']['date']}, {d['iterations']} iterations, ms per iteration)",
         "",
-        "| setting | Python loop of Keras 3 `train_on_batch` | `fit` on `dec._batches`, as `dec.fit_dec` runs it |",
+        "| setting | Python loop of Keras 3 `train_on_batch` | `fit` on `dec.batches`, as `dec.fit_dec` runs it |",
         "| --- | ---: | ---: |",
         *[
             f"| {r['setting']} | {r['train_on_batch_ms']} | {r['fit_dec_ms']} |"

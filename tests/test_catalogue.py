@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from netflix_dec.catalogue import (
+    COLUMNS,
+    DEFAULT_REQUIRED_COLUMNS,
     ENV_VAR,
     SAMPLE_PATH,
     RawTitlesError,
     check_titles_file,
+    check_titles_left,
+    clean_catalogue,
+    describe_cleaning,
     describe_source,
     raw_titles_path,
 )
@@ -93,3 +99,40 @@ def test_check_titles_file_names_a_header_only_file(sample_titles, tmp_path: Pat
     sample_titles.head(0).to_csv(path, index=False)
     with pytest.raises(RawTitlesError, match=r"header\.csv has a header but no rows"):
         check_titles_file(path, ["Movie"])
+
+
+def _clean(descriptions: list[str]):
+    titles = pd.DataFrame(
+        {
+            column: [f"{column}{i}" for i in range(len(descriptions))]
+            for column in COLUMNS
+        }
+    ).assign(type="Movie", release_year=2000, description=descriptions)
+    return clean_catalogue(titles, ["Movie"], DEFAULT_REQUIRED_COLUMNS)
+
+
+def test_titles_left_refuses_descriptions_without_a_word():
+    cleaned, report = _clean(["...", "!!", "--"])
+    with pytest.raises(
+        RawTitlesError, match="None of the 3 descriptions .* holds a word"
+    ):
+        check_titles_left(cleaned, report, "t.csv")
+
+
+def test_titles_left_counts_the_points_t_sne_places():
+    cleaned, report = _clean([f"story {i}" for i in range(40)])
+    check_titles_left(cleaned, report, "t.csv", perplexity=30, max_points=1000)
+    with pytest.raises(RawTitlesError, match=r"perplexity is 30, but .* only 25"):
+        check_titles_left(cleaned, report, "t.csv", perplexity=30, max_points=25)
+
+
+def test_cleaning_report_names_the_column_that_removed_most():
+    cleaned, report = _clean(["a b", " ", "", "c d"])
+    assert len(cleaned) == 2
+    assert report["removed_most"] == {
+        "reason": "missing description",
+        "column": "description",
+        "rows": 2,
+        "parameter": "data_processing.required_columns",
+    }
+    assert "Removed most: missing description (2 rows" in describe_cleaning(report)

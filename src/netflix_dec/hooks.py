@@ -16,12 +16,19 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel
 
-from netflix_dec.catalogue import check_titles_file, describe_source
+from netflix_dec.catalogue import (
+    check_columns,
+    check_titles_file,
+    check_titles_left,
+    clean_catalogue,
+    describe_source,
+)
 from netflix_dec.params import PARAMETER_GROUPS
 
 logger = logging.getLogger(__name__)
 
 RAW_DATASET = "raw_titles"
+CLEAN_DATASET = "clean_titles"
 
 
 class RunInfoHooks:
@@ -42,11 +49,41 @@ class RunInfoHooks:
                 from netflix_dec.minilm import locate_model_dir
 
                 locate_model_dir()  # raises, saying how to install the model
-        if RAW_DATASET not in pipeline.inputs():
-            return
+        check_titles(pipeline, catalog)
+
+
+def check_titles(pipeline: Pipeline, catalog: DataCatalog) -> None:
+    """Check the input titles against what the run will ask of them.
+
+    Cleans the raw file as the pipeline will (or reads the cleaned table when
+    the run starts from it) and checks the limits that depend on the data:
+    titles left, distinct descriptions, ``n_clusters`` and t-SNE's perplexity
+    when those pipelines are in the run. It happens before the first node, so
+    a run that cannot finish leaves every earlier output as it was.
+    """
+    inputs = pipeline.inputs()
+    if RAW_DATASET in inputs:
         path = catalog.get(RAW_DATASET)._describe().get("filepath")
         logger.info(describe_source(path))
-        check_titles_file(path, catalog.load("params:data_processing").types)
+        params = catalog.load("params:data_processing")
+        check_titles_file(path, params.types)
+        raw = catalog.load(RAW_DATASET)
+        check_columns(raw.columns, source=str(path))
+        cleaned, report = clean_catalogue(raw, params.types, params.required_columns)
+        source = str(path)
+    elif CLEAN_DATASET in inputs and catalog.exists(CLEAN_DATASET):
+        cleaned, report = catalog.load(CLEAN_DATASET), None
+        source = str(catalog.get(CLEAN_DATASET)._describe().get("filepath"))
+    else:
+        return
+    limits: dict[str, Any] = {}
+    if "params:dec_clustering" in inputs:
+        limits["n_clusters"] = catalog.load("params:dec_clustering").n_clusters
+    if "params:visualization" in inputs:
+        visualization = catalog.load("params:visualization")
+        limits["perplexity"] = visualization.perplexity
+        limits["max_points"] = visualization.max_points
+    check_titles_left(cleaned, report, source, **limits)
 
 
 def check_parameter_groups(parameters: dict[str, Any]) -> None:

@@ -14,6 +14,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
+from netflix_dec.catalogue import (
+    ALWAYS_REQUIRED,
+    COLUMNS,
+    DEFAULT_REQUIRED_COLUMNS,
+    KEY,
+)
+
+RawColumn = Literal[COLUMNS]  # type: ignore[valid-type]  # one of the 12
 Seed = Field(ge=0, le=2**31 - 1, description="Seed of every random generator.")
 
 
@@ -27,7 +35,23 @@ class DataProcessingParams(_Params):
     """``data_processing``: which titles to keep and how much to plot."""
 
     types: list[str] = Field(min_length=1)
+    # Columns whose missing (or blank) value drops a row; others are filled.
+    required_columns: list[RawColumn] = Field(
+        default=list(DEFAULT_REQUIRED_COLUMNS), min_length=1
+    )
     top_n: PositiveInt = Field(le=50)
+
+    @field_validator("required_columns")
+    @classmethod
+    def _key_and_description_required(cls, value: list[str]) -> list[str]:
+        absent = [column for column in ALWAYS_REQUIRED if column not in value]
+        if absent:
+            raise ValueError(
+                f"required_columns must include {absent}: a title needs its "
+                f"{KEY} to be traced through the run and its description to be "
+                f"clustered; got {value}"
+            )
+        return value
 
     @field_validator("types")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from netflix_dec.catalogue import COLUMNS
 from netflix_dec.params import DataProcessingParams
 from netflix_dec.pipelines.data_processing import nodes
 
-MOVIES = DataProcessingParams(types=["Movie"], top_n=5)
+MOVIES = DataProcessingParams(types=["Movie"], top_n=5)  # default required columns
 
 
 def _titles(**overrides) -> pd.DataFrame:
@@ -44,18 +46,46 @@ def test_validate_titles_keeps_the_kaggle_columns_in_order():
     assert list(nodes.validate_titles(shuffled).columns) == list(COLUMNS)
 
 
-def test_clean_titles_follows_the_notebook_steps():
+NOTEBOOK = DataProcessingParams(
+    types=["Movie"],
+    top_n=5,
+    required_columns=[column for column in COLUMNS if column != "director"],
+)
+
+
+def test_clean_titles_with_the_notebooks_rule_follows_its_steps():
     titles = _titles(director=[np.nan, "Ann", "Bo", "Cy"], cast=["a", "b", "c", np.nan])
     titles = pd.concat([titles, titles.iloc[[1]]], ignore_index=True)  # a duplicate row
-    cleaned, counts = nodes.clean_titles(titles, MOVIES)
-    assert counts == {
+    cleaned, report = nodes.clean_titles(titles, NOTEBOOK)
+    assert report["rows"] == {
         "raw": 5,
-        "after_dropna": 4,
+        "after_required_columns": 4,
         "after_drop_duplicates": 3,
         "after_type_filter": 2,
     }
+    assert report["missing_required_by_column"]["cast"] == 1
     assert cleaned["show_id"].tolist() == ["s0", "s1"]
-    assert cleaned.loc[0, "director"] == nodes.NO_DIRECTOR
+    assert cleaned.loc[0, "director"] == "No Data"
+
+
+def test_clean_titles_by_default_fills_optional_columns_and_drops_blank_descriptions():
+    titles = _titles(
+        director=[np.nan, "Ann", "Bo", "Cy"],
+        cast=[np.nan, "b", "c", np.nan],
+        country=["  ", np.nan, "c", "d"],
+        description=["a", "b", "c", " \t "],
+    )
+    cleaned, report = nodes.clean_titles(titles, MOVIES)
+    assert cleaned["show_id"].tolist() == ["s0", "s1"]
+    assert cleaned["director"].tolist() == ["No Data", "Ann"]
+    assert cleaned["cast"].tolist() == ["Unknown", "b"]
+    assert cleaned["country"].tolist() == ["Unknown", "Unknown"]
+    assert report["removed"] == {
+        "missing_required": 1,
+        "duplicates": 0,
+        "other_types": 1,
+    }
+    assert report["missing_required_by_column"]["description"] == 1
 
 
 def test_clean_titles_keeps_every_listed_type():
@@ -67,7 +97,8 @@ def test_clean_titles_keeps_every_listed_type():
 
 def test_clean_titles_fails_when_no_title_has_the_selected_type():
     with pytest.raises(
-        nodes.RawTitlesError, match=r"no title whose type is in \['Documentary'\]"
+        nodes.RawTitlesError,
+        match=r"table has no title whose type is in \['Documentary'\]",
     ):
         nodes.clean_titles(
             _titles(), DataProcessingParams(types=["Documentary"], top_n=5)
@@ -84,12 +115,16 @@ def test_clean_titles_rejects_one_id_for_two_different_titles():
 
 def test_profile_reports_counts_missing_values_and_samples():
     titles = _titles(country=["x", np.nan, "y", "z"])
-    cleaned, counts = nodes.clean_titles(titles, MOVIES)
-    profile = nodes.profile_titles(titles, cleaned, counts)
-    assert profile["rows"] == counts
+    titles.loc[0, "release_year"] = np.nan
+    cleaned, report = nodes.clean_titles(titles, MOVIES)
+    profile = nodes.profile_titles(titles, cleaned, report)
+    assert profile["rows"] == report["rows"]
+    assert profile["cleaning"]["filled"] == {"country": 1}
     assert profile["missing_values"]["country"] == 1
     assert profile["titles_per_type"]["raw"] == {"Movie": 3, "TV Show": 1}
-    assert len(profile["sample_rows"]) == len(cleaned) == 2
+    assert len(profile["sample_rows"]) == len(cleaned) == 3
+    assert profile["sample_rows"][0]["release_year"] is None
+    json.dumps(profile)  # a missing year must not break the JSON
 
 
 def test_profile_sample_holds_five_rows(sample_titles):

@@ -14,6 +14,8 @@ from netflix_dec.catalogue import RawTitlesError
 from netflix_dec.params import DataProcessingParams
 from netflix_dec.pipelines.data_processing import create_pipeline
 
+from ...conftest import PROJECT_ROOT
+
 PLOTS = (
     "titles_per_type",
     "titles_added_per_year",
@@ -24,12 +26,16 @@ PLOTS = (
 )
 
 
-def _run(titles: pd.DataFrame, outputs: tuple[str, ...] = ()) -> dict:
+def _run(
+    titles: pd.DataFrame,
+    outputs: tuple[str, ...] = (),
+    params: DataProcessingParams | None = None,
+) -> dict:
     """Run the pipeline, or the part of it that makes ``outputs``; return free outputs."""
     catalog = DataCatalog()
     catalog["raw_titles"] = titles
     catalog["params:data_processing"] = MemoryDataset(
-        DataProcessingParams(types=["Movie"], top_n=15)
+        params or DataProcessingParams(types=["Movie"], top_n=15)
     )
     pipeline = create_pipeline()
     if outputs:
@@ -47,19 +53,42 @@ def test_pipeline_cleans_the_sample(sample_titles):
     rows = outputs["data_profile"]["rows"]
     assert (
         rows["raw"]
-        > rows["after_dropna"]
+        >= rows["after_required_columns"]
         > rows["after_drop_duplicates"]
         > rows["after_type_filter"]
         == len(clean)
     )
+    assert outputs["data_profile"]["cleaning"]["filled"]["director"] > 0
     assert {f"{name}_plot" for name in PLOTS} <= outputs.keys()
 
 
 @pytest.mark.realdata
-def test_real_catalogue_keeps_the_notebooks_5277_movies(real_titles: pd.DataFrame):
+def test_real_catalogue_keeps_every_movie_with_a_description(
+    real_titles: pd.DataFrame,
+):
     outputs = _run(real_titles, ("clean_titles",))
+    assert len(outputs["clean_titles"]) == 6131
+    assert outputs["cleaning_report"]["rows"]["raw"] == 8807
+    assert outputs["cleaning_report"]["removed"]["missing_required"] == 0
+
+
+@pytest.mark.realdata
+def test_real_catalogue_keeps_the_notebooks_5277_movies_in_the_notebook_env(
+    real_titles: pd.DataFrame,
+):
+    from kedro.config import OmegaConfigLoader
+
+    config = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env="notebook",
+        merge_strategy={"parameters": "soft"},
+    )["parameters"]["data_processing"]
+    outputs = _run(real_titles, ("clean_titles",), DataProcessingParams(**config))
     assert len(outputs["clean_titles"]) == 5277
-    assert outputs["cleaning_counts"]["raw"] == 8807
+    report = outputs["cleaning_report"]
+    assert report["removed"]["missing_required"] == 1517
+    assert report["missing_required_by_column"]["country"] == 831
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -20,12 +21,12 @@ from netflix_dec.catalogue import (  # noqa: E402
     RawTitlesError,
     check_columns,
     check_types,
+    clean_catalogue,
+    describe_cleaning,
 )
 from netflix_dec.params import DataProcessingParams  # noqa: E402
 
 logger = logging.getLogger(__name__)
-
-NO_DIRECTOR = "No Data"  # the notebook's filler for a missing director
 
 
 def validate_titles(titles: pd.DataFrame) -> pd.DataFrame:
@@ -42,44 +43,42 @@ def validate_titles(titles: pd.DataFrame) -> pd.DataFrame:
 
 def clean_titles(
     titles: pd.DataFrame, params: DataProcessingParams
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Clean as the notebook does, counting the rows each step keeps.
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Keep the titles of the selected types that have every required column.
 
-    The order matters for parity with the notebook's 5,277 movies: fill the
-    director, drop rows missing anything else, drop duplicate rows, then keep
-    the selected types.
+    The rules live in :func:`netflix_dec.catalogue.clean_catalogue`, which the
+    run-start check applies too, so that what it counts is what this keeps.
 
     Returns:
-        The cleaned titles, keyed by a unique ``show_id``, and the row count
-        after each step.
+        The cleaned titles, keyed by a unique ``show_id``, and the cleaning
+        report (rows after each rule, what each removed, what was filled).
     """
-    counts = {"raw": len(titles)}
-    cleaned = titles.assign(director=titles["director"].fillna(NO_DIRECTOR))
-    cleaned = cleaned.dropna()
-    counts["after_dropna"] = len(cleaned)
-    cleaned = cleaned.drop_duplicates()
-    counts["after_drop_duplicates"] = len(cleaned)
-    check_types(cleaned["type"], params.types, source="The cleaned titles table")
-    cleaned = cleaned.loc[cleaned["type"].isin(params.types)]
-    counts["after_type_filter"] = len(cleaned)
+    check_types(titles["type"], params.types, source="The raw titles table")
+    cleaned, report = clean_catalogue(titles, params.types, params.required_columns)
+    logger.info(describe_cleaning(report))
+    if report["filled"]:
+        logger.info(
+            "Filled missing values: %s.",
+            ", ".join(f"{column} {n:,}" for column, n in report["filled"].items()),
+        )
+    if cleaned.empty:
+        raise RawTitlesError(f"No title left to cluster. {describe_cleaning(report)}")
     duplicated = cleaned[KEY][cleaned[KEY].duplicated()].unique().tolist()
     if duplicated:
         raise RawTitlesError(
             f"{KEY} must identify one title, but these ids have different rows: "
             f"{duplicated[:10]}"
         )
-    logger.info(
-        "Kept %d of %d titles of type %s.", len(cleaned), len(titles), params.types
-    )
-    return cleaned.reset_index(drop=True), counts
+    return cleaned, report
 
 
 def profile_titles(
-    titles: pd.DataFrame, cleaned: pd.DataFrame, counts: dict[str, int]
+    titles: pd.DataFrame, cleaned: pd.DataFrame, report: dict[str, Any]
 ) -> dict[str, Any]:
     """A JSON-ready profile: what the cleaning did and what the data looks like."""
     return {
-        "rows": counts,
+        "rows": report["rows"],
+        "cleaning": {key: value for key, value in report.items() if key != "rows"},
         "columns": list(titles.columns),
         "missing_values": {k: int(v) for k, v in titles.isna().sum().items()},
         "duplicate_rows": int(titles.duplicated().sum()),
@@ -91,7 +90,8 @@ def profile_titles(
             k: round(float(v), 1)
             for k, v in cleaned["description"].str.len().describe().items()
         },
-        "sample_rows": cleaned.head(5).to_dict(orient="records"),
+        # Through JSON, so that a missing year is null rather than pd.NA.
+        "sample_rows": json.loads(cleaned.head(5).to_json(orient="records")),
     }
 
 

@@ -17,12 +17,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.clean_titles,
                 ["validated_titles", "params:data_processing"],
-                ["clean_titles", "cleaning_counts"],
+                ["clean_titles", "cleaning_report"],
                 name="clean_titles",
             ),
             node(
                 nodes.profile_titles,
-                ["validated_titles", "clean_titles", "cleaning_counts"],
+                ["validated_titles", "clean_titles", "cleaning_report"],
                 "data_profile",
                 name="profile_titles",
             ),

@@ -10,7 +10,11 @@ import pytest
 from kedro.io import DataCatalog, DatasetError
 from scipy import sparse
 
-from netflix_dec.datasets import AtomicDataset, NumpyDataset
+from netflix_dec.datasets import (
+    AtomicDataset,
+    NumpyDataset,
+    SpreadsheetSafeCSVDataset,
+)
 
 
 @pytest.fixture
@@ -237,3 +241,30 @@ def test_atomic_keras_model_survives_a_failed_save(
         filepath=str(path), dataset="tensorflow.TensorFlowModelDataset"
     ).load()
     assert reloaded.output_shape == (None, 2)
+
+
+# ---- SpreadsheetSafeCSVDataset ------------------------------------------------
+
+
+def test_formula_cells_are_escaped_on_disk_and_read_back_unchanged(tmp_path: Path):
+    frame = pd.DataFrame(
+        {
+            "title": ["=HYPERLINK(1)", "+1", "-x", "@SUM(A1)", "'=already", "Fine"],
+            "cluster": [-1, 0, 1, 2, 3, 4],
+            "x": [-0.5, 1.0, None, 2.0, 3.0, 4.0],
+        }
+    )
+    path = tmp_path / "clusters.csv"
+    dataset = SpreadsheetSafeCSVDataset(filepath=str(path), save_args={"index": False})
+    dataset.save(frame)
+    cells = path.read_text().splitlines()
+    assert [line.split(",")[0] for line in cells[1:]] == [
+        "'=HYPERLINK(1)",
+        "'+1",
+        "'-x",
+        "'@SUM(A1)",
+        "''=already",
+        "Fine",
+    ]
+    assert cells[1].split(",")[1] == "-1"  # numbers stay numbers
+    pd.testing.assert_frame_equal(dataset.load(), frame)

@@ -22,6 +22,7 @@ from typing import Any
 
 import fsspec
 import numpy as np
+import pandas as pd
 from kedro.io.core import (
     AbstractDataset,
     AbstractVersionedDataset,
@@ -30,10 +31,15 @@ from kedro.io.core import (
     get_filepath_str,
     get_protocol_and_path,
 )
+from kedro_datasets.pandas import CSVDataset
 from scipy import sparse
 
 ArrayLike = np.ndarray | sparse.spmatrix | sparse.sparray
 _DENSE_KEY = "array"
+
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"), after any
+# number of quotes already added by an earlier escape.
+_FORMULA = r"^'*[=+\-@\t\r]"
 
 
 @contextlib.contextmanager
@@ -319,3 +325,52 @@ class NumpyDataset(AbstractVersionedDataset[ArrayLike, ArrayLike]):
         except DatasetError:
             return False
         return self._fs.exists(get_filepath_str(path, self._protocol))
+
+
+class SpreadsheetSafeCSVDataset(CSVDataset):
+    """``pandas.CSVDataset`` whose files are safe to open in a spreadsheet.
+
+    Titles and descriptions come from a catalogue nobody here controls; a cell
+    such as ``=HYPERLINK(...)`` in ``clusters.csv`` would run as a formula
+    when someone opens the file in Excel or LibreOffice. Text cells that start
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are written with
+    a leading ``'`` (OWASP's advice), and a load removes exactly that quote,
+    so the pipeline reads back what it wrote. Numbers are written as numbers.
+
+    Example (``catalog.yml``, inside :class:`AtomicDataset`)::
+
+        dataset:
+          type: netflix_dec.datasets.SpreadsheetSafeCSVDataset
+          save_args:
+            index: false
+    """
+
+    def save(self, data: pd.DataFrame) -> None:
+        super().save(
+            _map_text(data, lambda text: text.mask(_formulas(text), "'" + text))
+        )
+
+    def load(self) -> pd.DataFrame:
+        return _map_text(
+            super().load(), lambda text: text.mask(_formulas(text), text.str[1:])
+        )
+
+
+def _formulas(text: pd.Series) -> pd.Series:
+    """Text cells that start like a formula (possibly behind escape quotes)."""
+    return text.str.contains(_FORMULA, regex=True, na=False).astype(bool)
+
+
+def _map_text(frame: pd.DataFrame, change: Any) -> pd.DataFrame:
+    """Apply ``change`` to the string cells of every text column."""
+    columns = frame.select_dtypes(include=["object", "string"]).columns
+    if columns.empty:
+        return frame
+    frame = frame.copy()
+    for column in columns:
+        values = frame[column]
+        is_text = values.map(lambda value: isinstance(value, str)).astype(bool)
+        if is_text.any():
+            text = values[is_text].astype(str)
+            frame.loc[is_text, column] = change(text)
+    return frame

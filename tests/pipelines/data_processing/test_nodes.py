@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,3 +163,57 @@ def test_titles_added_per_year_sums_to_the_dated_titles(sample_titles):
     axis = nodes.plot_titles_added_per_year(sample_titles).axes[0]
     total = sum(patch.get_height() for patch in axis.patches)
     assert total == sample_titles["date_added"].notna().sum()
+
+
+# ---- plots never stop a run on legitimate data --------------------------------
+
+
+def test_dates_in_kaggle_iso_and_year_only_forms_are_read():
+    parsed = nodes.parse_dates(
+        pd.Series(
+            ["March 30, 2021", "  March 30, 2021", "2020-01-05", "2019", None, "soon"]
+        )
+    )
+    assert parsed.dt.year.tolist()[:4] == [2021, 2021, 2020, 2019]
+    assert parsed.iloc[1] == pd.Timestamp("2021-03-30")
+    assert parsed.iloc[4:].isna().all()
+
+
+def test_titles_added_per_year_counts_every_readable_date():
+    titles = _titles(date_added=[" March 30, 2021", "2021-05-01", "2019", "no idea"])
+    axis = nodes.plot_titles_added_per_year(titles).axes[0]
+    assert sum(patch.get_height() for patch in axis.patches) == 3
+    assert "1 unreadable" in axis.get_title()
+
+
+def _says_no_data(figure: Figure) -> bool:
+    return any(text.get_text().startswith("No data") for text in figure.axes[0].texts)
+
+
+@pytest.mark.parametrize(
+    ("plot", "column"),
+    [
+        (nodes.plot_titles_added_per_year, "date_added"),
+        (lambda t: nodes.plot_top_countries(t, MOVIES), "country"),
+        (lambda t: nodes.plot_top_genres(t, MOVIES), "listed_in"),
+        (nodes.plot_ratings, "rating"),
+    ],
+)
+@pytest.mark.parametrize("empty", [np.nan, "Unknown", "   "])
+def test_an_empty_column_gives_a_figure_that_says_no_data(
+    plot, column, empty, tmp_path: Path
+):
+    figure = plot(_titles(**{column: [empty] * 4}))
+    assert _says_no_data(figure)
+    figure.savefig(tmp_path / "plot.png")  # and it draws
+
+
+def test_dollar_signs_are_drawn_literally_and_a_malformed_one_draws(tmp_path: Path):
+    genres = ["Costs $5 to $10", r"Bad $\frac{ maths", "Plain"]
+    figure = nodes.plot_top_genres(_titles(listed_in=[*genres, "Plain"]), MOVIES)
+    figure.savefig(tmp_path / "genres.png")  # mathtext would raise here
+    shown = [
+        label._preprocess_math(label.get_text())
+        for label in figure.axes[0].get_yticklabels()
+    ]
+    assert sorted(shown) == sorted([(g, False) for g in genres])

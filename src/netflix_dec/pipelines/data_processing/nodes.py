@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from netflix_dec.catalogue import (  # noqa: E402
     COLUMNS,
     KEY,
+    UNKNOWN,
     RawTitlesError,
     check_columns,
     check_types,
@@ -96,15 +97,37 @@ def profile_titles(
 
 
 def _split_list(values: pd.Series) -> pd.Series:
-    """Explode comma-separated cells (genres, countries) into one value per row."""
-    return values.dropna().str.split(",").explode().str.strip().loc[lambda s: s != ""]
+    """Explode comma-separated cells (genres, countries) into one value per row.
+
+    The cleaning's filler ("Unknown") is not a value: a catalogue whose
+    countries are mostly empty plots the countries it has.
+    """
+    items = values.dropna().astype(str).str.split(",").explode().str.strip()
+    return items.loc[(items != "") & (items != UNKNOWN)]
 
 
-def _bar_figure(counts: pd.Series, title: str, xlabel: str) -> Figure:
+def _literal(labels: pd.Index | list[str]) -> list[str]:
+    """Labels drawn as written: a ``$`` in a genre must not start mathtext."""
+    return [str(label).replace("$", r"\$") for label in labels]
+
+
+def _no_data_figure(title: str, reason: str) -> Figure:
+    """A figure that says there is nothing to plot, instead of stopping the run."""
+    fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")
+    ax.text(0.5, 0.5, f"No data: {_literal([reason])[0]}", ha="center", va="center")
+    ax.set(title=title, xticks=[], yticks=[])
+    logger.warning("%s: no data (%s); the figure says so.", title, reason)
+    return fig
+
+
+def _bar_figure(counts: pd.Series, title: str, xlabel: str, empty: str) -> Figure:
     """A horizontal bar chart: long labels such as genre names stay readable."""
+    if counts.empty:
+        return _no_data_figure(title, empty)
     height = max(3.0, 0.38 * len(counts) + 1.2)
     fig, ax = plt.subplots(figsize=(9, height), layout="constrained")
-    sns.barplot(x=counts.to_numpy(), y=counts.index.astype(str), ax=ax, color="#4C72B0")
+    labels = _literal(counts.index)
+    sns.barplot(x=counts.to_numpy(), y=labels, ax=ax, color="#4C72B0")
     ax.bar_label(ax.containers[0], padding=3, fontsize=9)
     ax.set(title=title, xlabel=xlabel, ylabel="")
     ax.margins(x=0.12)
@@ -114,27 +137,64 @@ def _bar_figure(counts: pd.Series, title: str, xlabel: str) -> Figure:
 def plot_titles_per_type(titles: pd.DataFrame) -> Figure:
     """Movies against TV shows in the whole catalogue, before cleaning."""
     counts = titles["type"].value_counts()
-    return _bar_figure(counts, "Titles per type (raw catalogue)", "Titles")
+    return _bar_figure(
+        counts, "Titles per type (raw catalogue)", "Titles", "no title has a type"
+    )
+
+
+# Kaggle writes "September 25, 2021", some with a leading space; one fixed
+# format parses 100,000 dates in milliseconds where "mixed" takes seconds, so
+# the slower parsers only see what the faster ones left.
+_DATE_FORMATS = ("%B %d, %Y", "ISO8601")
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates as Kaggle writes them, ISO dates, or bare years; others missing.
+
+    Returns:
+        Timestamps; ``NaT`` where the value is missing or unreadable.
+    """
+    text = values.astype("string").str.strip()
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for date_format in _DATE_FORMATS:
+        todo = parsed.isna() & text.notna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(
+            text[todo], format=date_format, errors="coerce"
+        ).astype("datetime64[ns]")
+    years = text.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    todo = parsed.isna() & years
+    parsed[todo] = pd.to_datetime(text[todo], format="%Y").astype("datetime64[ns]")
+    return parsed
 
 
 def plot_titles_added_per_year(titles: pd.DataFrame) -> Figure:
     """When titles arrived on the service, per type."""
-    # Kaggle writes "September 25, 2021", some with a leading space; one fixed
-    # format parses 100,000 dates in milliseconds where "mixed" takes seconds.
-    added = pd.to_datetime(
-        titles["date_added"].str.strip(), format="%B %d, %Y", errors="coerce"
-    )
+    title = "Titles added per year"
+    added = parse_dates(titles["date_added"])
     per_year = (
         titles.assign(year=added.dt.year)
-        .dropna(subset=["year"])
+        .dropna(subset=["year", "type"])
         .astype({"year": int})
         .groupby(["year", "type"])
         .size()
         .unstack(fill_value=0)
     )
+    if per_year.empty:
+        return _no_data_figure(title, "no readable date_added")
+    per_year.columns = _literal(per_year.columns)
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     per_year.plot.bar(stacked=True, ax=ax, width=0.8, rot=45)
-    ax.set(title="Titles added per year", xlabel="Year added", ylabel="Titles")
+    unread = int((added.isna() & titles["date_added"].notna()).sum())
+    missing = int(titles["date_added"].isna().sum())
+    ax.set(
+        title=f"{title} ({missing:,} without a date, {unread:,} unreadable)"
+        if missing or unread
+        else title,
+        xlabel="Year added",
+        ylabel="Titles",
+    )
     ax.legend(title="Type")
     return fig
 
@@ -142,26 +202,40 @@ def plot_titles_added_per_year(titles: pd.DataFrame) -> Figure:
 def plot_top_genres(titles: pd.DataFrame, params: DataProcessingParams) -> Figure:
     """The genres (``listed_in`` entries) of the kept titles, most common first."""
     counts = _split_list(titles["listed_in"]).value_counts().head(params.top_n)
-    return _bar_figure(counts, f"Top {len(counts)} genres of the kept titles", "Titles")
+    return _bar_figure(
+        counts,
+        f"Top {len(counts)} genres of the kept titles",
+        "Titles",
+        "no kept title has a genre (listed_in)",
+    )
 
 
 def plot_top_countries(titles: pd.DataFrame, params: DataProcessingParams) -> Figure:
     """The production countries of the kept titles, most common first."""
     counts = _split_list(titles["country"]).value_counts().head(params.top_n)
     return _bar_figure(
-        counts, f"Top {len(counts)} countries of the kept titles", "Titles"
+        counts,
+        f"Top {len(counts)} countries of the kept titles",
+        "Titles",
+        "no kept title has a country",
     )
 
 
 def plot_ratings(titles: pd.DataFrame) -> Figure:
     """Audience ratings of the kept titles, most common first."""
-    counts = titles["rating"].value_counts()
-    return _bar_figure(counts, "Ratings of the kept titles", "Titles")
+    ratings = titles["rating"].dropna().astype(str).str.strip()
+    counts = ratings.loc[(ratings != "") & (ratings != UNKNOWN)].value_counts()
+    return _bar_figure(
+        counts, "Ratings of the kept titles", "Titles", "no kept title has a rating"
+    )
 
 
 def plot_description_length(titles: pd.DataFrame) -> Figure:
     """Description lengths, which bound what a text model can learn per title."""
-    lengths = titles["description"].str.len()
+    title = "Description length of the kept titles"
+    lengths = titles["description"].dropna().astype(str).str.len()
+    if lengths.empty:
+        return _no_data_figure(title, "no kept title has a description")
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
     sns.histplot(lengths, bins=40, ax=ax, color="#4C72B0")
     ax.axvline(lengths.median(), color="#C44E52", linestyle="--")
@@ -173,9 +247,5 @@ def plot_description_length(titles: pd.DataFrame) -> Figure:
         textcoords="offset points",
         color="#C44E52",
     )
-    ax.set(
-        title="Description length of the kept titles",
-        xlabel="Characters",
-        ylabel="Titles",
-    )
+    ax.set(title=title, xlabel="Characters", ylabel="Titles")
     return fig

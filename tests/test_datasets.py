@@ -268,3 +268,38 @@ def test_formula_cells_are_escaped_on_disk_and_read_back_unchanged(tmp_path: Pat
     ]
     assert cells[1].split(",")[1] == "-1"  # numbers stay numbers
     pd.testing.assert_frame_equal(dataset.load(), frame)
+
+
+def test_a_save_killed_midway_leaves_the_previous_file_byte_identical(tmp_path: Path):
+    """SIGKILL during a long CSV save: the target is the previous file, whole."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "clusters.csv"
+    _csv(path).save(pd.DataFrame({"title": ["previous"] * 10}))
+    before = path.read_bytes()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import pandas as pd, sys\n"
+            "from netflix_dec.datasets import AtomicDataset\n"
+            "frame = pd.DataFrame({'title': ['x' * 200] * 2_000_000})\n"
+            "AtomicDataset(filepath=sys.argv[1], dataset='pandas.CSVDataset')"
+            ".save(frame)\n",
+            str(path),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.name.endswith(".tmp.csv") for p in tmp_path.iterdir()):
+            assert child.poll() is None, "the save ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before

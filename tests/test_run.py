@@ -104,6 +104,7 @@ def test_a_params_override_reaches_the_clustering(
             ["dec_clustering", "n_clusters", "abc", "valid integer"],
         ),
         ("dec_clustering.tol=1.5", ["tol", "1.5", "less than 1"]),
+        ("encoding.epochs=true", ["epochs=True holds a boolean", "epochs takes int"]),
         (
             "dec_clusterng.n_clusters=8",
             ["dec_clusterng", "did you mean 'dec_clustering'"],

@@ -74,6 +74,20 @@ def test_sequences_are_left_padded_ranks_scaled_to_unit_range():
     assert features[2, 0] == 0.0  # padding comes first
 
 
+def test_max_length_caps_sequences_and_keeps_the_first_tokens():
+    texts = ["alpha beta", " ".join(f"w{i}" for i in range(100_000 // 5))]
+    state = text.fit_text_encoder(texts, "sequence", max_words=50_000, max_length=8)
+    assert state["sequence_length"] == 8
+    assert state["truncated"] == 1
+    assert state["longest_sequence"] == 20_000
+    features = text.encode_texts(state, texts)
+    assert features.shape == (2, 8)
+    ids = text._sequences(state["vocabulary"], texts[1:])[0]
+    first = text.encode_texts(state, [" ".join(f"w{i}" for i in range(8))])
+    np.testing.assert_array_equal(features[1], first[0])  # the beginning is kept
+    assert len(ids) == 20_000
+
+
 def test_a_new_description_is_encoded_like_a_training_one():
     for features in ("tfidf", "sequence"):
         state = text.fit_text_encoder(TEXTS, features, max_words=50)

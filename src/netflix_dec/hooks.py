@@ -14,7 +14,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from netflix_dec.catalogue import (
     check_columns,
@@ -87,11 +87,13 @@ def check_titles(pipeline: Pipeline, catalog: DataCatalog) -> None:
 
 
 def check_parameter_groups(parameters: dict[str, Any]) -> None:
-    """Refuse a parameter group no pipeline reads, such as a misspelt one.
+    """Refuse a parameter group no pipeline reads, or a group that is not valid.
 
-    Kedro checks the keys inside each group against its model (params.py); a
-    misspelt group name (``dec_clusterng.n_clusters=8``) would otherwise be
-    ignored without a word.
+    Kedro checks the keys inside a group against its model (params.py) only
+    when a node of the run reads it, and a misspelt group name
+    (``dec_clusterng.n_clusters=8``) would be ignored without a word. Checking
+    every group here means ``--pipelines data_processing --params
+    encoding.epochs=true`` fails now, not on the next full run.
     """
     unknown = sorted(set(parameters) - set(PARAMETER_GROUPS))
     if unknown:
@@ -105,6 +107,15 @@ def check_parameter_groups(parameters: dict[str, Any]) -> None:
             f"Unknown parameter group(s) {', '.join(hints)}; the parameter groups are "
             f"{list(PARAMETER_GROUPS)}. Check conf/*/parameters*.yml and --params."
         )
+    for group, values in parameters.items():
+        if isinstance(values, dict):
+            try:
+                PARAMETER_GROUPS[group].model_validate(values)
+            except ValidationError as error:
+                raise ValueError(
+                    f"Parameter group '{group}' is not valid (conf/*/parameters*.yml "
+                    f"or --params): {error}"
+                ) from error
 
 
 def _compact(values: Any) -> str:

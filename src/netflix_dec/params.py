@@ -10,9 +10,16 @@ say what is allowed, not what is used.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from netflix_dec.catalogue import (
     ALWAYS_REQUIRED,
@@ -26,9 +33,50 @@ Seed = Field(ge=0, le=2**31 - 1, description="Seed of every random generator.")
 
 
 class _Params(BaseModel):
-    """Strict, immutable parameter groups: unknown keys are errors, not ignored."""
+    """Strict, immutable parameter groups: unknown keys are errors, not ignored.
+
+    Pydantic's lax mode, which lets ``"5"`` from a YAML string be 5, also
+    takes ``true`` as 1: ``--params encoding.epochs=true`` would train one
+    epoch. A boolean is therefore refused wherever a field does not allow one.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for key, value in data.items():
+            field = cls.model_fields.get(key)
+            if field is None or _allows_bool(field.annotation):
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(item, bool) for item in values):
+                raise ValueError(
+                    f"{key}={value!r} holds a boolean; {key} takes "
+                    f"{_describe_type(field.annotation)}, not true/false"
+                )
+        return data
+
+
+def _allows_bool(annotation: Any) -> bool:
+    """Whether ``annotation`` (or a type inside it) is ``bool``."""
+    return annotation is bool or any(_allows_bool(arg) for arg in get_args(annotation))
+
+
+def _describe_type(annotation: Any) -> str:
+    """``list[PositiveInt | None]`` as "a list of int or null", for messages."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is list:
+        return f"a list of {_describe_type(args[0])}"
+    if origin is Literal:
+        return f"one of {list(args)}"
+    if origin is Annotated:
+        return _describe_type(args[0])
+    if args:  # a union
+        return " or ".join(_describe_type(arg) for arg in args)
+    return "null" if annotation is type(None) else annotation.__name__
 
 
 class DataProcessingParams(_Params):
@@ -66,6 +114,9 @@ class EncodingParams(_Params):
 
     features: Literal["tfidf", "sequence", "sentence"]
     max_words: int = Field(ge=2, le=1_000_000)
+    # sequence: tokens kept per description (its first ones). A default here
+    # too, so that configurations written before the cap keep working.
+    max_length: int = Field(default=128, ge=1, le=100_000)
     dims: list[PositiveInt | None] = Field(min_length=2)
     activation: Literal["relu", "elu", "selu", "gelu", "tanh", "sigmoid"]
     optimizer: Literal["adam", "rmsprop", "sgd"]

@@ -29,6 +29,9 @@ TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 _FILTER_PATTERN = "[" + re.escape(TOKENIZER_FILTERS) + "]"
 
 Features = Literal["tfidf", "sequence"]
+# A description cut to ``max_length`` tokens keeps its beginning, which says
+# what the title is about; padding stays in front, as the notebook had it.
+_TRUNCATING = "post"
 FeatureMatrix = sparse.csr_matrix | np.ndarray
 
 
@@ -93,7 +96,10 @@ def _sequences(words: Sequence[str], texts: Sequence[str]) -> list[list[int]]:
 
 
 def fit_text_encoder(
-    texts: Sequence[str], features: Features, max_words: int
+    texts: Sequence[str],
+    features: Features,
+    max_words: int,
+    max_length: int | None = None,
 ) -> dict[str, Any]:
     """Learn how to encode descriptions, as a JSON-ready state.
 
@@ -106,6 +112,9 @@ def fit_text_encoder(
             tokenizer's ``num_words`` kept ids below ``max_words``), left-padded
             to the longest description and min-max scaled per position.
         max_words: Size of the word list, as the notebook's ``max_words``.
+        max_length: ``sequence`` only: at most this many tokens per
+            description (its first ones), so that one very long description
+            does not pad every title to its length. ``None``: no cap.
 
     Returns:
         The state :func:`encode_texts` needs.
@@ -128,12 +137,17 @@ def fit_text_encoder(
     else:
         words = vocabulary[: max_words - 1]
         sequences = _sequences(words, texts)
-        length = max(1, *(len(seq) for seq in sequences))
-        padded = keras.utils.pad_sequences(sequences, maxlen=length)
+        longest = max(1, *(len(seq) for seq in sequences))
+        length = min(longest, max_length) if max_length else longest
+        padded = keras.utils.pad_sequences(
+            sequences, maxlen=length, truncating=_TRUNCATING
+        )
         scaler = MinMaxScaler().fit(padded)
         state.update(
             vocabulary=words,
             sequence_length=length,
+            longest_sequence=longest,
+            truncated=sum(len(seq) > length for seq in sequences),
             scale_min=scaler.data_min_.tolist(),
             scale_max=scaler.data_max_.tolist(),
         )
@@ -158,7 +172,9 @@ def encode_texts(state: dict[str, Any], texts: Sequence[str]) -> FeatureMatrix:
         # averages 1 in square and a reconstruction error is not vanishingly small.
         return (tfidf * np.sqrt(len(words))).astype(np.float32).tocsr()
     padded = keras.utils.pad_sequences(
-        _sequences(words, texts), maxlen=state["sequence_length"]
+        _sequences(words, texts),
+        maxlen=state["sequence_length"],
+        truncating=_TRUNCATING,
     )
     # Fitting on the two rows (min, max) restores the training scaler exactly.
     scaler = MinMaxScaler().fit(np.vstack([state["scale_min"], state["scale_max"]]))

@@ -96,6 +96,17 @@ def test_sequence_features_follow_the_notebook(titles):
     assert 0.0 <= features.min() and features.max() <= 1.0
 
 
+def test_one_huge_description_is_cut_to_max_length_and_logged(titles, caplog):
+    huge = titles.copy()
+    huge.loc[0, "description"] = "word " * 100_000
+    with caplog.at_level("INFO"):
+        state = nodes.fit_text_encoder(
+            huge, params(features="sequence", max_length=128)
+        )
+    assert state["sequence_length"] == 128
+    assert "1 of 120 descriptions were longer and cut to their first 128" in caplog.text
+
+
 def _pretrain(features):
     _, encoder, history = nodes.pretrain_autoencoder(features, params())
     return encoder, history, nodes.embed_titles(encoder, features)

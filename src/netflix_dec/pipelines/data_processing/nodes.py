@@ -12,7 +12,6 @@ matplotlib.use("Agg")  # nodes draw to files, never to a screen
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from netflix_dec.catalogue import (  # noqa: E402
@@ -124,6 +123,8 @@ def _bar_figure(counts: pd.Series, title: str, xlabel: str, empty: str) -> Figur
     """A horizontal bar chart: long labels such as genre names stay readable."""
     if counts.empty:
         return _no_data_figure(title, empty)
+    import seaborn as sns  # here, so that `kedro viz` and `--help` do not load it
+
     height = max(3.0, 0.38 * len(counts) + 1.2)
     fig, ax = plt.subplots(figsize=(9, height), layout="constrained")
     labels = _literal(counts.index)
@@ -236,6 +237,8 @@ def plot_description_length(titles: pd.DataFrame) -> Figure:
     lengths = titles["description"].dropna().astype(str).str.len()
     if lengths.empty:
         return _no_data_figure(title, "no kept title has a description")
+    import seaborn as sns
+
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
     sns.histplot(lengths, bins=40, ax=ax, color="#4C72B0")
     ax.axvline(lengths.median(), color="#C44E52", linestyle="--")

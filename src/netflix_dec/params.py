@@ -125,6 +125,8 @@ class EncodingParams(_Params):
     epochs: PositiveInt
     batch_size: PositiveInt
     sentence_batch_size: PositiveInt
+    # "auto": bfloat16 arithmetic where the CPU has native bfloat16, else float32.
+    sentence_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     seed: int = Seed
 
     @field_validator("dims")

@@ -6,7 +6,6 @@ import logging
 import sys
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 import sklearn
@@ -14,25 +13,27 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import silhouette_score
 
-from netflix_dec import dec
 from netflix_dec.evaluation import agreement, split_genres, weak_genre_labels
+from netflix_dec.lazy import KerasModel
 from netflix_dec.params import DecClusteringParams
 
 logger = logging.getLogger(__name__)
 
 
-def _encoder_of(autoencoder: keras.Model) -> keras.Model:
+def _encoder_of(autoencoder: KerasModel) -> KerasModel:
     """The encoder inside a (reloaded) autoencoder, sharing its weights."""
+    import keras
+
     return keras.Model(
         autoencoder.input, autoencoder.get_layer("embedding").output, name="encoder"
     )
 
 
 def train_dec(
-    autoencoder: keras.Model,
+    autoencoder: KerasModel,
     features: np.ndarray | sparse.csr_matrix,
     params: DecClusteringParams,
-) -> tuple[keras.Model, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+) -> tuple[KerasModel, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Initialise centroids with KMeans, then train DEC or IDEC.
 
     Returns:
@@ -40,6 +41,8 @@ def train_dec(
         the final embeddings, the KMeans start labels and a training record
         (iterations, stop reason, one entry per target update).
     """
+    from netflix_dec import dec
+
     encoder = _encoder_of(autoencoder)
     idec = params.variant == "idec"
     logger.info(

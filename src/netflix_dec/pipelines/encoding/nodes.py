@@ -6,24 +6,19 @@ import logging
 import sys
 from typing import Any
 
-import keras
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import sparse
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from scipy import sparse  # noqa: E402
-
-from netflix_dec import dec, text  # noqa: E402
-from netflix_dec.params import EncodingParams  # noqa: E402
+from netflix_dec.lazy import Figure, KerasModel, pyplot
+from netflix_dec.params import EncodingParams
 
 logger = logging.getLogger(__name__)
 
 
 def _descriptions(titles: pd.DataFrame) -> list[str]:
+    from netflix_dec import text
+
     descriptions = titles["description"].fillna("").astype(str)
     if not descriptions.str.strip().any():
         raise text.EmptyVocabularyError(
@@ -39,6 +34,8 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
     Returns:
         A JSON-ready state that encodes any description as the training ones.
     """
+    from netflix_dec import text
+
     descriptions = _descriptions(titles)
     if params.features == "sentence":
         # Nothing to fit: the model is fixed. Record which one encodes the titles.
@@ -73,11 +70,15 @@ def encode_descriptions(
     titles: pd.DataFrame, text_encoder: dict[str, Any], params: EncodingParams
 ) -> np.ndarray | sparse.csr_matrix:
     """Encode every description; TF-IDF stays a sparse matrix."""
+    from netflix_dec import text
+
     descriptions = _descriptions(titles)
     if text_encoder["features"] == "sentence":
         from netflix_dec import minilm
 
-        encoder = minilm.MiniLMEncoder.from_installed_package()
+        encoder = minilm.MiniLMEncoder.from_installed_package(
+            precision=params.sentence_precision
+        )
         features = encoder.encode(
             descriptions, batch_size=params.sentence_batch_size, verbose=True
         )
@@ -106,8 +107,12 @@ def resolve_dims(params: EncodingParams, n_features: int) -> list[int]:
 
 def pretrain_autoencoder(
     features: np.ndarray | sparse.csr_matrix, params: EncodingParams
-) -> tuple[keras.Model, keras.Model, dict[str, list[float]]]:
+) -> tuple[KerasModel, KerasModel, dict[str, list[float]]]:
     """Build and train the autoencoder; checks come before any training."""
+    import keras
+
+    from netflix_dec import dec
+
     dims = resolve_dims(params, features.shape[1])
     if features.shape[0] < 2:
         raise ValueError(
@@ -148,16 +153,18 @@ def pretrain_autoencoder(
 
 
 def embed_titles(
-    encoder: keras.Model, features: np.ndarray | sparse.csr_matrix
+    encoder: KerasModel, features: np.ndarray | sparse.csr_matrix
 ) -> np.ndarray:
     """Each title's embedding from the pretrained encoder."""
+    from netflix_dec import dec
+
     return dec.predict(encoder, features).astype(np.float32)
 
 
 def plot_loss_curve(history: dict[str, list[float]]) -> Figure:
     """Reconstruction loss per epoch: flat early means too few epochs wasted."""
     losses = history["loss"]
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(8, 4.5), layout="constrained")
     epochs = np.arange(1, len(losses) + 1)
     ax.plot(epochs, losses, marker="o", markersize=3)
     ax.set(

@@ -5,21 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import sparse
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from scipy import sparse  # noqa: E402
-from sklearn.decomposition import TruncatedSVD  # noqa: E402
-from sklearn.manifold import TSNE  # noqa: E402
-
-from netflix_dec import explorer  # noqa: E402
-from netflix_dec.params import VisualizationParams  # noqa: E402
+from netflix_dec.lazy import Figure, pyplot
+from netflix_dec.params import VisualizationParams
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +35,9 @@ def project_2d(
     Returns:
         ``show_id``, ``x``, ``y`` for every projected title.
     """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.manifold import TSNE
+
     data = {
         "dec_embeddings": dec_embeddings,
         "embeddings": embeddings,
@@ -111,6 +105,10 @@ def plot_cluster_map(
     params: VisualizationParams,
 ) -> Figure:
     """The notebook's seaborn scatter, coloured by cluster, legend beside it."""
+    import seaborn as sns
+
+    from netflix_dec import explorer
+
     points = projection.merge(
         clusters[["show_id", "cluster"]], on="show_id", validate="1:1"
     )
@@ -122,7 +120,7 @@ def plot_cluster_map(
     in_use = set(points["cluster"])
     order = [names[c] for c in range(n_clusters) if c in in_use]
     colours = {names[c]: palette[c] for c in range(n_clusters)}
-    fig, ax = plt.subplots(figsize=(14, 10), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(14, 10), layout="constrained")
     sns.scatterplot(
         data=points,
         x="x",
@@ -170,6 +168,8 @@ def build_explorer_html(
     params: VisualizationParams,
 ) -> str:
     """The interactive explorer as one self-contained HTML page."""
+    from netflix_dec import explorer
+
     points = projection.merge(clusters, on="show_id", validate="1:1").merge(
         titles[["show_id", "director", "release_year", "listed_in", "description"]],
         on="show_id",

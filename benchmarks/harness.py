@@ -54,7 +54,7 @@ PIPELINES = ("data_processing", "encoding", "dec_clustering", "visualization")
 # ---- scratch projects and the kedro command -------------------------------------------
 
 
-def scratch_project(root: Path, *, sample: bool = False) -> Path:
+def scratch_project(root: Path, *, sample: bool = False, source: Path = ROOT) -> Path:
     """A fresh copy of the project's configuration at ``root`` to run pipelines in.
 
     Runs write into its ``data/`` instead of the working tree, and a real file
@@ -65,14 +65,16 @@ def scratch_project(root: Path, *, sample: bool = False) -> Path:
         root: Where the copy goes; replaced when it exists.
         sample: Also copy the bundled synthetic sample, for runs without
             ``NETFLIX_TITLES_CSV``.
+        source: The project tree whose configuration is copied (another
+            version's, from :func:`checkout`, to run that version).
     """
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy2(ROOT / name, root / name)
+        shutil.copy2(source / name, root / name)
     shutil.copytree(
-        ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+        source / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
     )
     (root / "conf" / "local").mkdir()
     (root / "src").mkdir()  # bootstrap_project wants it; the package is installed
@@ -91,8 +93,12 @@ def kedro_command(*args: str) -> list[str]:
     return [kedro, *args]
 
 
-def kedro_env(csv: Path | None = None) -> dict[str, str]:
-    """The environment for ``kedro``: telemetry off, quiet TensorFlow, ``csv`` or no file."""
+def kedro_env(csv: Path | None = None, src: Path | None = None) -> dict[str, str]:
+    """The environment for ``kedro``: telemetry off, quiet TensorFlow, ``csv`` or no file.
+
+    ``src`` runs the package from that folder (another version's) instead of
+    the installed one.
+    """
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
     env |= {
         "KEDRO_DISABLE_TELEMETRY": "1",
@@ -101,6 +107,8 @@ def kedro_env(csv: Path | None = None) -> dict[str, str]:
     }
     if csv is not None:
         env[ENV_VAR] = str(csv)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     return env
 
 
@@ -149,9 +157,14 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any
     }
 
 
-def kedro_run(root: Path, csv: Path, *args: str) -> dict[str, Any]:
-    """``kedro run`` in a scratch project, measured; adds the per-node record."""
-    result = measure(kedro_command("run", *args), cwd=root, env=kedro_env(csv))
+def kedro_run(
+    root: Path, csv: Path, *args: str, src: Path | None = None
+) -> dict[str, Any]:
+    """``kedro run`` in a scratch project, measured; adds the per-node record.
+
+    ``src``: run the package from that folder, as :func:`kedro_env` says.
+    """
+    result = measure(kedro_command("run", *args), cwd=root, env=kedro_env(csv, src))
     timings = json.loads((root / "data/08_reporting/run_timings.json").read_text())
     result["nodes"] = timings["nodes"]
     result["pipelines"] = {
@@ -167,6 +180,39 @@ def kedro_run(root: Path, csv: Path, *args: str) -> dict[str, Any]:
         for name in PIPELINES
     }
     return result
+
+
+def checkout(commit: str) -> Path:
+    """The project as of ``commit`` (config, package, pyproject), extracted once.
+
+    With :func:`scratch_project` ``source=`` and :func:`kedro_run` ``src=`` it
+    runs an earlier version side by side with the current one.
+    """
+    target = WORK / f"checkout-{commit}"
+    if not (target / "src").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            [
+                "git",
+                "archive",
+                "--format=tar",
+                commit,
+                "conf",
+                "src",
+                "pyproject.toml",
+                ".telemetry",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: how busy the machine was."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def metrics(root: Path) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import dec_step, quality, report, scale, speed  # noqa: E402
+from benchmarks import dec_step, levers, quality, report, scale, speed  # noqa: E402
 from benchmarks.harness import REAL_CSV  # noqa: E402
 
 # Command name -> benchmark module, in the order of results.md's sections.
@@ -41,6 +41,7 @@ BENCHMARKS = {
     "scale": scale,
     "quality": quality,
     "dec-step": dec_step,
+    "levers": levers,
 }
 
 

@@ -1,15 +1,17 @@
-"""Speed: the full default run against the notebook script, alternating."""
+"""Speed: the default run and a re-run against the notebook script, alternating."""
 
 from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
     REAL_CSV,
     WORK,
     kedro_run,
+    load_average,
     notebook_run,
     save,
     scratch_project,
@@ -19,23 +21,62 @@ from benchmarks.harness import (
 
 RESULT = "speed"
 NEEDS_REAL_CSV = True
+# A clustering parameter a user changes between runs; features and autoencoder
+# do not depend on it.
+CHANGED = "dec_clustering.n_clusters=15"
+RERUN_PIPELINES = "dec_clustering,visualization"
+EMBEDDING_NODE = "encoding.encode_descriptions"
+MIN_TITLES_PER_SECOND = 400
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=3)
 
 
+def _clean_titles(root: Path) -> int:
+    return (root / "data/03_primary/clean_titles.csv").read_text().count("\n") - 1
+
+
+def _titles_per_second(run: dict[str, Any], titles: int) -> float | None:
+    seconds = [n["seconds"] for n in run["nodes"] if n["node"] == EMBEDDING_NODE]
+    return round(titles / seconds[0], 1) if seconds and seconds[0] > 0 else None
+
+
 def run(args: argparse.Namespace) -> None:
-    """The full default run and the notebook, alternating, ``repeats`` times each."""
+    """Cold default run, re-runs with a changed clustering parameter, the
+    notebook and the TF-IDF variant, alternating, ``repeats`` times each."""
     repeats = args.repeats
-    project, notebook, tfidf = [], [], []
+    runs: dict[str, list[dict[str, Any]]] = {
+        "project": [],
+        "rerun": [],
+        "full_rerun": [],
+        "notebook": [],
+        "tfidf": [],
+    }
+    load_before = load_average()
     for i in range(repeats):
-        print(f"[speed {i + 1}/{repeats}] project", flush=True)
-        project.append(strip(kedro_run(scratch_project(WORK / "project"), REAL_CSV)))
+        print(f"[speed {i + 1}/{repeats}] project, cold", flush=True)
+        root = scratch_project(WORK / "project")
+        cold = strip(kedro_run(root, REAL_CSV))
+        cold["clean_titles"] = _clean_titles(root)
+        cold["embedding_titles_per_second"] = _titles_per_second(
+            cold, cold["clean_titles"]
+        )
+        runs["project"].append(cold)
+        print(f"[speed {i + 1}/{repeats}] project, re-run with {CHANGED}", flush=True)
+        runs["rerun"].append(
+            strip(
+                kedro_run(
+                    root, REAL_CSV, "--pipelines", RERUN_PIPELINES, "--params", CHANGED
+                )
+            )
+        )
+        print(f"[speed {i + 1}/{repeats}] project, full re-run", flush=True)
+        runs["full_rerun"].append(strip(kedro_run(root, REAL_CSV, "--params", CHANGED)))
         print(f"[speed {i + 1}/{repeats}] notebook", flush=True)
-        notebook.append(strip(notebook_run(REAL_CSV)))
+        runs["notebook"].append(strip(notebook_run(REAL_CSV)))
         print(f"[speed {i + 1}/{repeats}] project, tfidf features", flush=True)
-        tfidf.append(
+        runs["tfidf"].append(
             strip(
                 kedro_run(
                     scratch_project(WORK / "project"),
@@ -45,49 +86,108 @@ def run(args: argparse.Namespace) -> None:
                 )
             )
         )
-    p_seconds = statistics.median(r["seconds"] for r in project)
-    n_seconds = statistics.median(r["seconds"] for r in notebook)
-    p_memory = statistics.median(r["peak_rss_mb"] for r in project)
-    n_memory = statistics.median(r["peak_rss_mb"] for r in notebook)
+
+    def median(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[kind])
+
+    n_seconds = median("notebook", "seconds")
+    n_memory = median("notebook", "peak_rss_mb")
+    p_seconds = median("project", "seconds")
+    p_memory = median("project", "peak_rss_mb")
+    rerun_seconds = median("rerun", "seconds")
+    rate = statistics.median(
+        r["embedding_titles_per_second"] or 0 for r in runs["project"]
+    )
     save(
         RESULT,
         {
             "csv": str(REAL_CSV),
             "repeats": repeats,
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
             "project_median_seconds": p_seconds,
             "notebook_median_seconds": n_seconds,
             "ratio_seconds": round(p_seconds / n_seconds, 3),
             "project_median_peak_rss_mb": p_memory,
             "notebook_median_peak_rss_mb": n_memory,
+            "rerun_command": f"kedro run --pipelines {RERUN_PIPELINES} --params {CHANGED}",
+            "rerun_median_seconds": rerun_seconds,
+            "rerun_ratio_seconds": round(rerun_seconds / n_seconds, 3),
+            "rerun_median_peak_rss_mb": median("rerun", "peak_rss_mb"),
+            "full_rerun_command": f"kedro run --params {CHANGED}",
+            "full_rerun_median_seconds": median("full_rerun", "seconds"),
+            "full_rerun_ratio_seconds": round(
+                median("full_rerun", "seconds") / n_seconds, 3
+            ),
+            "embedding_median_titles_per_second": rate,
             "targets": {
                 "time_at_most_half_of_notebook": p_seconds <= 0.5 * n_seconds,
+                "rerun_at_most_0.3_of_notebook": rerun_seconds <= 0.3 * n_seconds,
                 "memory_at_most_notebook": p_memory <= n_memory,
+                "embedding_at_least_400_titles_per_second": rate
+                >= MIN_TITLES_PER_SECOND,
             },
-            "tfidf_median_seconds": statistics.median(r["seconds"] for r in tfidf),
-            "tfidf_median_peak_rss_mb": statistics.median(
-                r["peak_rss_mb"] for r in tfidf
-            ),
-            "project_runs": project,
-            "notebook_runs": notebook,
-            "tfidf_runs": tfidf,
+            "tfidf_median_seconds": median("tfidf", "seconds"),
+            "tfidf_median_peak_rss_mb": median("tfidf", "peak_rss_mb"),
+            "project_runs": runs["project"],
+            "rerun_runs": runs["rerun"],
+            "full_rerun_runs": runs["full_rerun"],
+            "notebook_runs": runs["notebook"],
+            "tfidf_runs": runs["tfidf"],
         },
     )
 
 
 def section(s: dict[str, Any]) -> list[str]:
-    return [
+    targets = s["targets"]
+    n_seconds = s["notebook_median_seconds"]
+    rows = [
+        f"| project (`kedro run`, start-up included) | {s['project_median_seconds']} | {s['project_median_peak_rss_mb']} |",
+        f"| notebook (`seed_baseline.py`) | {n_seconds} | {s['notebook_median_peak_rss_mb']} |",
+    ]
+    if "rerun_median_seconds" in s:
+        rows += [
+            f"| re-run, `{s['rerun_command']}` | {s['rerun_median_seconds']} | {s['rerun_median_peak_rss_mb']} |",
+            f"| full re-run, `{s['full_rerun_command']}` | {s['full_rerun_median_seconds']} | |",
+        ]
+    rows += [
+        f"| project with `--params encoding.features=tfidf` | {s['tfidf_median_seconds']} | {s['tfidf_median_peak_rss_mb']} |",
+        f"| ratio project / notebook | {s['ratio_seconds']} | {round(s['project_median_peak_rss_mb'] / s['notebook_median_peak_rss_mb'], 3)} |",
+    ]
+    verdicts = (
+        f"Targets: time ≤ 0.5 × notebook: **{yes(targets['time_at_most_half_of_notebook'])}**; "
+        f"peak memory ≤ notebook: **{yes(targets['memory_at_most_notebook'])}**."
+    )
+    if "rerun_median_seconds" in s:
+        verdicts = (
+            f"Targets: cold run ≤ 0.5 × notebook: **{yes(targets['time_at_most_half_of_notebook'])}** "
+            f"({s['ratio_seconds']}×); re-run ≤ 0.3 × notebook: "
+            f"**{yes(targets['rerun_at_most_0.3_of_notebook'])}** ({s['rerun_ratio_seconds']}×; "
+            f"full re-run {s['full_rerun_ratio_seconds']}×); peak memory ≤ notebook: "
+            f"**{yes(targets['memory_at_most_notebook'])}**; sentence embedding ≥ "
+            f"{MIN_TITLES_PER_SECOND} titles/s: **{yes(targets['embedding_at_least_400_titles_per_second'])}** "
+            f"({s['embedding_median_titles_per_second']} titles/s, the encode_descriptions "
+            "node including the model's loading)."
+        )
+    parts = [
         f"## Speed: full default run vs the notebook (real catalogue, {s['machine']['date']}, median of {s['repeats']})",
         "",
         "| | wall seconds | peak RSS (MB) |",
         "| --- | ---: | ---: |",
-        f"| project (`kedro run`, start-up included) | {s['project_median_seconds']} | {s['project_median_peak_rss_mb']} |",
-        f"| notebook (`seed_baseline.py`) | {s['notebook_median_seconds']} | {s['notebook_median_peak_rss_mb']} |",
-        f"| project with `--params encoding.features=tfidf` | {s['tfidf_median_seconds']} | {s['tfidf_median_peak_rss_mb']} |",
-        f"| ratio project / notebook | {s['ratio_seconds']} | {round(s['project_median_peak_rss_mb'] / s['notebook_median_peak_rss_mb'], 3)} |",
+        *rows,
         "",
-        f"Targets: time ≤ 0.5 × notebook: **{yes(s['targets']['time_at_most_half_of_notebook'])}**; "
-        f"peak memory ≤ notebook: **{yes(s['targets']['memory_at_most_notebook'])}**.",
+        verdicts,
         "",
+    ]
+    if "load_average_before" in s:
+        parts += [
+            f"Load average (1, 5, 15 min) before: {s['load_average_before']}, after: "
+            f"{s['load_average_after']} on {s['machine']['cores']} cores: the machine was "
+            "shared, so absolute seconds are inflated; compare the ratios, measured side "
+            "by side in alternating runs.",
+            "",
+        ]
+    parts += [
         "Per pipeline (first project run; node function time, loads and saves excluded):",
         "",
         "| pipeline | seconds | peak RSS (MB) |",
@@ -110,3 +210,4 @@ def section(s: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k} {v}" for k, v in s["notebook_runs"][0]["stages"].items()),
         "",
     ]
+    return parts

@@ -1,0 +1,274 @@
+"""Levers: each speed lever measured against the version before it, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+from benchmarks.harness import (
+    REAL_CSV,
+    RESULTS,
+    ROOT,
+    WORK,
+    checkout,
+    kedro_run,
+    load_average,
+    metrics,
+    save,
+    scratch_project,
+    strip,
+)
+
+RESULT = "levers"
+NEEDS_REAL_CSV = True
+# main before this round's speed work: float32 MiniLM in batches of 64, every
+# library imported at start-up, a fixed 15 autoencoder epochs, scikit-learn t-SNE.
+BASELINE = "7d6fcf1"
+NODES = (
+    "encoding.encode_descriptions",
+    "encoding.pretrain_autoencoder",
+    "dec_clustering.train_dec",
+    "visualization.project_2d",
+)
+# (precision, batch size) of the MiniLM encoder; the first is the baseline's.
+ENCODER_SETTINGS = (
+    ("float32", 64),
+    ("bfloat16", 64),
+    ("float32", 128),
+    ("bfloat16", 128),
+    ("bfloat16", 256),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baseline", default=BASELINE, help="git commit to compare")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--parts",
+        default="startup,run,encoder,nmi",
+        help="some of startup, run, encoder, nmi",
+    )
+
+
+def _versions(baseline: str) -> dict[str, dict[str, Any]]:
+    old = checkout(baseline)
+    return {
+        "baseline": {"source": old, "src": old / "src"},
+        "current": {"source": ROOT, "src": None},
+    }
+
+
+def _startup(versions: dict[str, Any], repeats: int) -> dict[str, Any]:
+    """`kedro run --pipelines data_processing`: what start-up costs a light run."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
+    for _ in range(repeats):
+        for name, version in versions.items():
+            root = scratch_project(WORK / f"levers-{name}", source=version["source"])
+            runs[name].append(
+                strip(
+                    kedro_run(
+                        root,
+                        REAL_CSV,
+                        "--pipelines",
+                        "data_processing",
+                        src=version["src"],
+                    )
+                )
+            )
+    return {
+        name: {
+            "seconds": statistics.median(r["seconds"] for r in rs),
+            "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
+        }
+        for name, rs in runs.items()
+    }
+
+
+def _full_run(versions: dict[str, Any]) -> dict[str, Any]:
+    """The cold default run of each version: wall, memory and the levers' nodes."""
+    found = {}
+    for name, version in versions.items():
+        root = scratch_project(WORK / f"levers-{name}", source=version["source"])
+        result = strip(kedro_run(root, REAL_CSV, src=version["src"]))
+        history = json.loads(
+            (root / "data/08_reporting/pretraining_history.json").read_text()
+        )
+        found[name] = {
+            "seconds": result["seconds"],
+            "peak_rss_mb": result["peak_rss_mb"],
+            "nodes": {
+                n["node"]: n["seconds"] for n in result["nodes"] if n["node"] in NODES
+            },
+            "autoencoder_epochs": len(history.get("loss", [])),
+            "nmi": metrics(root)["final"]["nmi"],
+        }
+    return found
+
+
+def _encoder(rounds: int) -> list[dict[str, Any]]:
+    """MiniLM alone on the real descriptions: titles/s per precision and batch."""
+    import numpy as np
+    import pandas as pd
+
+    from netflix_dec.minilm import MiniLMEncoder
+
+    root = WORK / "levers-current"
+    if not (root / "data/03_primary/clean_titles.csv").exists():
+        root = scratch_project(root)
+        kedro_run(root, REAL_CSV, "--pipelines", "data_processing")
+    texts = (
+        pd.read_csv(root / "data/03_primary/clean_titles.csv")["description"]
+        .fillna("")
+        .astype(str)
+        .tolist()
+    )
+    encoders = {
+        precision: MiniLMEncoder.from_installed_package(precision=precision)
+        for precision in {p for p, _ in ENCODER_SETTINGS}
+    }
+    for encoder in encoders.values():
+        encoder.encode(texts[:256])  # trace once
+    seconds: dict[tuple[str, int], list[float]] = {s: [] for s in ENCODER_SETTINGS}
+    outputs = {}
+    for _ in range(rounds):
+        for precision, batch in ENCODER_SETTINGS:
+            started = time.perf_counter()
+            outputs[precision, batch] = encoders[precision].encode(
+                texts, batch_size=batch
+            )
+            seconds[precision, batch].append(time.perf_counter() - started)
+    reference = outputs[ENCODER_SETTINGS[0]]
+    rows = []
+    for (precision, batch), times in seconds.items():
+        cosine = np.sum(outputs[precision, batch] * reference, axis=1)
+        rows.append(
+            {
+                "precision": precision,
+                "batch_size": batch,
+                "titles": len(texts),
+                "titles_per_second": round(len(texts) / statistics.median(times), 1),
+                "min_cosine_to_float32": round(float(cosine.min()), 6),
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def _nmi() -> dict[str, Any]:
+    """Clustering NMI with float32 and with bfloat16 sentence features."""
+    found = {}
+    for precision in ("float32", "bfloat16"):
+        root = scratch_project(WORK / f"levers-nmi-{precision}")
+        kedro_run(
+            root,
+            REAL_CSV,
+            "--pipelines",
+            "data_processing,encoding,dec_clustering",
+            "--params",
+            f"encoding.sentence_precision={precision}",
+        )
+        scores = metrics(root)
+        found[precision] = {
+            "final_nmi": scores["final"]["nmi"],
+            "kmeans_start_nmi": scores["kmeans_start"]["nmi"],
+        }
+        print(precision, found[precision], flush=True)
+    return found
+
+
+def run(args: argparse.Namespace) -> None:
+    parts = args.parts.split(",")
+    versions = _versions(args.baseline)
+    payload: dict[str, Any] = {
+        "csv": str(REAL_CSV),
+        "baseline": args.baseline,
+        "load_average_before": load_average(),
+    }
+    if "startup" in parts:
+        print("[levers] start-up", flush=True)
+        payload["startup"] = _startup(versions, args.repeats)
+    if "run" in parts:
+        print("[levers] full runs", flush=True)
+        payload["full_run"] = _full_run(versions)
+    if "encoder" in parts:
+        print("[levers] encoder", flush=True)
+        payload["encoder"] = _encoder(max(2, args.repeats))
+    if "nmi" in parts:
+        print("[levers] NMI by precision", flush=True)
+        payload["nmi"] = _nmi()
+    payload["load_average_after"] = load_average()
+    previous = RESULTS / f"{RESULT}.json"
+    if previous.exists():  # parts not re-measured keep their last figures
+        kept = json.loads(previous.read_text())
+        payload = {
+            **{k: v for k, v in kept.items() if k not in payload and k != "machine"},
+            **payload,
+        }
+    save(RESULT, payload)
+
+
+def section(s: dict[str, Any]) -> list[str]:
+    parts = [
+        f"## Levers: each against the version before it ({s['machine']['date']}, baseline `{s['baseline']}`, side by side)",
+        "",
+        f"Load average before: {s['load_average_before']}, after: {s['load_average_after']} "
+        f"on {s['machine']['cores']} cores (a shared machine: compare within a table, not across days).",
+        "",
+    ]
+    if "startup" in s:
+        b, c = s["startup"]["baseline"], s["startup"]["current"]
+        parts += [
+            "Start-up, `kedro run --pipelines data_processing` (TensorFlow, Bokeh and seaborn imported only by the nodes that use them):",
+            "",
+            "| version | wall seconds | peak RSS (MB) |",
+            "| --- | ---: | ---: |",
+            f"| baseline | {b['seconds']} | {b['peak_rss_mb']} |",
+            f"| current | {c['seconds']} | {c['peak_rss_mb']} |",
+            f"| ratio | {round(c['seconds'] / b['seconds'], 3)} | {round(c['peak_rss_mb'] / b['peak_rss_mb'], 3)} |",
+            "",
+        ]
+    if "full_run" in s:
+        b, c = s["full_run"]["baseline"], s["full_run"]["current"]
+        parts += [
+            "Cold default run, each version with its own configuration:",
+            "",
+            "| | baseline | current |",
+            "| --- | ---: | ---: |",
+            f"| wall seconds | {b['seconds']} | {c['seconds']} |",
+            f"| peak RSS (MB) | {b['peak_rss_mb']} | {c['peak_rss_mb']} |",
+            *[
+                f"| {node} s | {b['nodes'].get(node, '')} | {c['nodes'].get(node, '')} |"
+                for node in NODES
+            ],
+            f"| autoencoder epochs | {b['autoencoder_epochs']} | {c['autoencoder_epochs']} |",
+            f"| final NMI (weak labels) | {b['nmi']:.4f} | {c['nmi']:.4f} |",
+            "",
+        ]
+    if "encoder" in s:
+        base = s["encoder"][0]["titles_per_second"]
+        parts += [
+            "MiniLM alone on the real descriptions (median of alternating rounds; the first row is the baseline's setting):",
+            "",
+            "| precision | batch | titles/s | vs baseline | min cosine to float32 |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *[
+                f"| {r['precision']} | {r['batch_size']} | {r['titles_per_second']} | "
+                f"{round(r['titles_per_second'] / base, 2)}× | {r['min_cosine_to_float32']} |"
+                for r in s["encoder"]
+            ],
+            "",
+        ]
+    if "nmi" in s:
+        f32, bf16 = s["nmi"]["float32"], s["nmi"]["bfloat16"]
+        delta = bf16["final_nmi"] - f32["final_nmi"]
+        parts += [
+            f"Clustering with bfloat16 features against float32 (real file, default seed): final NMI "
+            f"{bf16['final_nmi']:.4f} vs {f32['final_nmi']:.4f} ({delta:+.4f}; target within 0.005: "
+            f"**{'met' if abs(delta) <= 0.005 else 'not met'}**); KMeans start {bf16['kmeans_start_nmi']:.4f} "
+            f"vs {f32['kmeans_start_nmi']:.4f}.",
+            "",
+        ]
+    return parts

@@ -205,6 +205,7 @@ def test_an_empty_column_gives_a_figure_that_says_no_data(
 ):
     figure = plot(_titles(**{column: [empty] * 4}))
     assert _says_no_data(figure)
+    assert "Top 0" not in figure.axes[0].get_title()
     figure.savefig(tmp_path / "plot.png")  # and it draws
 
 

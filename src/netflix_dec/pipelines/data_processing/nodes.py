@@ -189,10 +189,13 @@ def plot_titles_added_per_year(titles: pd.DataFrame) -> Figure:
     per_year.plot.bar(stacked=True, ax=ax, width=0.8, rot=45)
     unread = int((added.isna() & titles["date_added"].notna()).sum())
     missing = int(titles["date_added"].isna().sum())
+    left_out = [
+        f"{count:,} {what}"
+        for count, what in ((missing, "without a date"), (unread, "unreadable"))
+        if count
+    ]
     ax.set(
-        title=f"{title} ({missing:,} without a date, {unread:,} unreadable)"
-        if missing or unread
-        else title,
+        title=f"{title} ({', '.join(left_out)})" if left_out else title,
         xlabel="Year added",
         ylabel="Titles",
     )
@@ -205,7 +208,9 @@ def plot_top_genres(titles: pd.DataFrame, params: DataProcessingParams) -> Figur
     counts = _split_list(titles["listed_in"]).value_counts().head(params.top_n)
     return _bar_figure(
         counts,
-        f"Top {len(counts)} genres of the kept titles",
+        f"Top {len(counts)} genres of the kept titles"
+        if len(counts)
+        else "Genres of the kept titles",
         "Titles",
         "no kept title has a genre (listed_in)",
     )
@@ -216,7 +221,9 @@ def plot_top_countries(titles: pd.DataFrame, params: DataProcessingParams) -> Fi
     counts = _split_list(titles["country"]).value_counts().head(params.top_n)
     return _bar_figure(
         counts,
-        f"Top {len(counts)} countries of the kept titles",
+        f"Top {len(counts)} countries of the kept titles"
+        if len(counts)
+        else "Countries of the kept titles",
         "Titles",
         "no kept title has a country",
     )

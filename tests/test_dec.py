@@ -11,6 +11,31 @@ from kedro_datasets.tensorflow import TensorFlowModelDataset
 from scipy import sparse
 
 from netflix_dec import dec
+from netflix_dec.params import DecClusteringParams
+
+# fit_dec reads its settings from the dec_clustering parameter group.
+PARAMS = {
+    "n_clusters": 3,
+    "variant": "dec",
+    "gamma": 0.1,
+    "alpha": 1.0,
+    "batch_size": 16,
+    "maxiter": 60,
+    "update_interval": 20,
+    "tol": 0.001,
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "kmeans_n_init": 5,
+    "guard": "none",
+    "silhouette_sample": 1000,
+    "top_words": 3,
+    "examples": 2,
+    "seed": 0,
+}
+
+
+def dec_params(**changes) -> DecClusteringParams:
+    return DecClusteringParams(**(PARAMS | changes))
 
 
 def _blobs(
@@ -123,12 +148,10 @@ def _copy(model: keras.Model) -> keras.Model:
     return copy
 
 
-def _fit(pretrained, **arguments) -> dec.DECResult:
+def _fit(pretrained, **changes) -> dec.DECResult:
     """fit_dec on a copy of the shared pretrained encoder, 3 clusters, batch 16."""
     _, encoder, x, _ = pretrained
-    return dec.fit_dec(
-        _copy(encoder), x, 3, **({"batch_size": 16, "verbose": False} | arguments)
-    )
+    return dec.fit_dec(_copy(encoder), x, dec_params(**changes), verbose=False)
 
 
 def test_dec_recovers_separated_clusters(pretrained):
@@ -160,13 +183,8 @@ def test_idec_keeps_training_the_decoder(pretrained):
     dec.fit_dec(
         encoder,
         x,
-        3,
+        dec_params(variant="idec", gamma=0.5, maxiter=20, update_interval=10, tol=0),
         autoencoder=autoencoder,
-        gamma=0.5,
-        maxiter=20,
-        update_interval=10,
-        batch_size=16,
-        tol=0.0,
         verbose=False,
     )
     assert not np.allclose(
@@ -184,21 +202,69 @@ def test_dec_model_saves_and_reloads_in_safe_mode(pretrained, tmp_path: Path):
     np.testing.assert_allclose(dec.predict(reloaded, x), result.q, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"n_clusters": 1}, "n_clusters must be between 2 and the number of titles"),
-        ({"n_clusters": 121}, r"number of titles \(120\), got 121"),
-        ({"tol": 1.0}, r"tol must be in \[0, 1\)"),
-        ({"tol": -0.1}, r"tol must be in \[0, 1\)"),
-        ({"batch_size": 0}, "batch_size must be a positive integer"),
-        ({"update_interval": 0}, "update_interval must be a positive integer"),
-        ({"maxiter": -5}, "maxiter must be a positive integer"),
-    ],
-)
-def test_bad_arguments_fail_before_training(pretrained, changes, message):
+def test_more_clusters_than_titles_fails_before_training(pretrained):
     _, encoder, x, _ = pretrained
-    arguments = {"n_clusters": 3} | changes
-    n_clusters = arguments.pop("n_clusters")
-    with pytest.raises(ValueError, match=message):
-        dec.fit_dec(encoder, x, n_clusters, verbose=False, **arguments)
+    with pytest.raises(ValueError, match=r"number of titles \(120\), got 121"):
+        dec.fit_dec(encoder, x, dec_params(n_clusters=121), verbose=False)
+
+
+def test_the_feature_embedding_is_the_normalised_features():
+    x, _ = _blobs(n_per=5)
+    embedding = dec.build_feature_embedding(x.shape[1])
+    z = dec.predict(embedding, x)
+    np.testing.assert_allclose(
+        z, x / np.linalg.norm(x, axis=1, keepdims=True), rtol=1e-5
+    )
+    assert not embedding.trainable_weights and not dec.has_decoder(embedding)
+
+
+def test_dec_on_the_features_trains_only_the_centroids_and_reloads(tmp_path: Path):
+    x, labels = _blobs()
+    result = dec.fit_dec(
+        dec.build_feature_embedding(x.shape[1]), x, dec_params(), verbose=False
+    )
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(labels, result.labels) > 0.9
+    assert [w.name for w in result.model.trainable_weights] == ["clusters"]
+    dataset = TensorFlowModelDataset(filepath=str(tmp_path / "dec.keras"))
+    dataset.save(result.model)
+    np.testing.assert_allclose(
+        dec.predict(dataset.load(), x), result.q, rtol=1e-5, atol=1e-6
+    )
+
+
+def _overlapping() -> np.ndarray:
+    """Two touching blobs: a high learning rate lets DEC redraw the border."""
+    rng = np.random.default_rng(3)
+    return np.vstack([rng.normal(0, 1, (60, 4)), rng.normal(1.5, 1, (60, 4))]).astype(
+        np.float32
+    )
+
+
+def test_the_guard_keeps_the_start_when_dec_separates_worse():
+    x = _overlapping()
+    arguments = {"n_clusters": 4, "learning_rate": 5.0, "tol": 0.0, "maxiter": 40}
+    unguarded = dec.fit_dec(
+        dec.build_feature_embedding(4), x, dec_params(**arguments), verbose=False
+    )
+    guarded = dec.fit_dec(
+        dec.build_feature_embedding(4),
+        x,
+        dec_params(**arguments, guard="silhouette"),
+        verbose=False,
+    )
+    # The same run both times; only what is returned differs.
+    assert unguarded.dec_moved == guarded.dec_moved > 0
+    assert unguarded.dec_silhouette < unguarded.start_silhouette
+    assert not unguarded.kept_start and unguarded.moved > 0
+    assert guarded.kept_start and guarded.moved == 0
+    np.testing.assert_array_equal(guarded.labels, guarded.kmeans_labels)
+
+
+def test_the_guard_keeps_dec_when_it_separates_at_least_as_well(pretrained):
+    result = _fit(pretrained, guard="silhouette", tol=0.0)
+    assert not result.kept_start
+    if result.dec_moved > 0:
+        assert result.dec_silhouette >= result.start_silhouette
+        assert result.moved == result.dec_moved

@@ -34,7 +34,8 @@ from kedro.io.core import (
 from kedro_datasets.pandas import CSVDataset
 from scipy import sparse
 
-ArrayLike = np.ndarray | sparse.spmatrix | sparse.sparray
+from netflix_dec.features import FeatureMatrix
+
 _DENSE_KEY = "array"
 
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection"), after any
@@ -213,7 +214,7 @@ def _fs_only(fs_args: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-class NumpyDataset(AbstractVersionedDataset[ArrayLike, ArrayLike]):
+class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
     """Load and save NumPy arrays and SciPy sparse matrices, on any fsspec path.
 
     ``.npy`` holds one dense array (``np.save``); ``.npz`` holds a sparse
@@ -274,7 +275,7 @@ class NumpyDataset(AbstractVersionedDataset[ArrayLike, ArrayLike]):
             "version": self._version,
         }
 
-    def load(self) -> ArrayLike:
+    def load(self) -> FeatureMatrix:
         path = get_filepath_str(self._get_load_path(), self._protocol)
         if self._suffix == ".npy" and self._mmap_mode and self._protocol == "file":
             return np.load(path, mmap_mode=self._mmap_mode, allow_pickle=False)
@@ -288,7 +289,7 @@ class NumpyDataset(AbstractVersionedDataset[ArrayLike, ArrayLike]):
         buffer.seek(0)
         return sparse.load_npz(buffer)
 
-    def save(self, data: ArrayLike) -> None:
+    def save(self, data: FeatureMatrix) -> None:
         buffer = io.BytesIO()
         if sparse.issparse(data):
             if self._suffix != ".npz":

@@ -10,6 +10,17 @@ the objective so that the embedding cannot fold onto a few centroids.
 Training runs in Keras's compiled ``fit`` (one ``tf.function`` train step), a
 target update at a time, never in Python-level ``train_on_batch`` calls.
 Features may be a SciPy sparse matrix: they stay sparse down to the first layer.
+
+Sentence features need no autoencoder: :func:`build_feature_embedding` makes the
+clustering layer's input the L2-normalised features themselves. A 10-d
+bottleneck trained on a few thousand rows keeps less of what the sentence model
+knows than KMeans on the features does (benchmarks/results/results.md).
+
+DEC's self-training only sharpens what its start already says; it can also pull
+clusters apart from the structure of the embedding. :func:`fit_dec` therefore
+measures both: it returns DEC's clusters only when they are at least as well
+separated (silhouette, each in the embedding it was made in) as the KMeans
+start, and otherwise keeps the start and says so.
 """
 
 from __future__ import annotations
@@ -18,17 +29,25 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 from scipy import sparse
 from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from netflix_dec.features import FeatureMatrix
+
+if TYPE_CHECKING:
+    from netflix_dec.params import DecClusteringParams
 
 logger = logging.getLogger(__name__)
 
-Features = sparse.spmatrix | sparse.sparray | np.ndarray
+# Titles the guard's silhouette is measured on: enough for a stable estimate,
+# quadratic cost bounded on large catalogues.
+GUARD_SAMPLE = 5000
 
 
 @keras.saving.register_keras_serializable(package="netflix_dec")
@@ -130,7 +149,30 @@ def build_autoencoder(
     )
 
 
-def _tensor(x: Features | tf.Tensor | tf.SparseTensor) -> tf.Tensor | tf.SparseTensor:
+def build_feature_embedding(n_features: int) -> keras.Model:
+    """An embedding that is the features themselves, L2-normalised: no autoencoder.
+
+    Used for sentence features, whose geometry is already what clustering
+    needs; unit length makes distances cosine distances, the geometry sentence
+    models are trained for. The normalising layer is named ``embedding`` like
+    the autoencoder's bottleneck, so code that looks the embedding up by name
+    works on either. It has no weights: DEC then trains the centroids alone.
+    """
+    if int(n_features) < 1:
+        raise ValueError(f"n_features must be positive, got {n_features}")
+    inputs = keras.Input(shape=(int(n_features),), name="features")
+    embedding = keras.layers.UnitNormalization(name="embedding")(inputs)
+    return keras.Model(inputs, embedding, name="encoder")
+
+
+def has_decoder(model: keras.Model) -> bool:
+    """Whether ``model`` reconstructs its input (an autoencoder, not an embedding)."""
+    return any(layer.name == "reconstruction" for layer in model.layers)
+
+
+def _tensor(
+    x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
+) -> tf.Tensor | tf.SparseTensor:
     """Features as a TensorFlow tensor; sparse stays sparse (sorted COO)."""
     if isinstance(x, tf.Tensor | tf.SparseTensor):
         return x
@@ -142,7 +184,7 @@ def _tensor(x: Features | tf.Tensor | tf.SparseTensor) -> tf.Tensor | tf.SparseT
 
 
 def batches(
-    x: Features | tf.Tensor | tf.SparseTensor,
+    x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
     batch_size: int,
     targets: Sequence[np.ndarray] = (),
     reconstruct: bool = False,
@@ -179,7 +221,7 @@ def batches(
 
 def predict(
     model: keras.Model,
-    x: Features | tf.Tensor | tf.SparseTensor,
+    x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
     batch_size: int = 1024,
 ) -> np.ndarray:
     """``model.predict`` that accepts sparse features without densifying them."""
@@ -188,7 +230,7 @@ def predict(
 
 def pretrain_autoencoder(
     autoencoder: keras.Model,
-    x: Features,
+    x: FeatureMatrix,
     optimizer: str | keras.optimizers.Optimizer = "adam",
     loss: str = "mse",
     epochs: int = 50,
@@ -197,7 +239,6 @@ def pretrain_autoencoder(
     verbose: int | str = "auto",
 ) -> dict[str, list[float]]:
     """Train the autoencoder to reconstruct its input; return the loss history."""
-    _check_positive(epochs=epochs, batch_size=batch_size)
     keras.utils.set_random_seed(seed)
     autoencoder.compile(optimizer=optimizer, loss=loss)
     history = autoencoder.fit(
@@ -211,7 +252,7 @@ def pretrain_autoencoder(
 
 @dataclass
 class DECResult:
-    """What DEC training produced and why it stopped."""
+    """What DEC training produced, why it stopped and whether it kept its start."""
 
     model: keras.Model
     """Features → soft assignments (the encoder plus the clustering layer)."""
@@ -223,69 +264,87 @@ class DECResult:
     """KMeans clusters of the pretrained embedding: DEC's starting point."""
     iterations: int
     stop_reason: str
+    """``tol`` (few titles changed cluster) or ``maxiter``."""
     updates: list[dict[str, float]] = field(default_factory=list)
     """One record per target update: iteration, loss, fraction changed, clusters."""
     seconds: float = 0.0
+    kept_start: bool = False
+    """True when the guard restored the KMeans start (see :func:`fit_dec`)."""
+    start_silhouette: float | None = None
+    """Silhouette of the KMeans start in the pretrained embedding."""
+    dec_silhouette: float | None = None
+    """Silhouette of DEC's own clusters in its trained embedding, kept or not."""
+    dec_moved: float = 0.0
+    """Share of titles DEC's own clusters moved from the start, kept or not."""
 
     @property
     def labels(self) -> np.ndarray:
         return self.q.argmax(axis=1)
 
-
-def _check_positive(**values: float) -> None:
-    for name, value in values.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | np.integer)
-            or value < 1
-        ):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    @property
+    def moved(self) -> float:
+        """Share of titles whose final cluster differs from their KMeans start."""
+        return float(np.mean(self.labels != self.kmeans_labels))
 
 
-def validate_dec_arguments(
-    n_samples: int,
-    n_clusters: int,
-    batch_size: int,
-    maxiter: int,
-    update_interval: int,
-    tol: float,
-    gamma: float = 0.0,
-) -> None:
-    """Reject arguments that would waste a training run, naming the bad one."""
-    _check_positive(
-        batch_size=batch_size, maxiter=maxiter, update_interval=update_interval
+def _silhouette(points: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
+    if not 2 <= len(np.unique(labels)) < len(labels):
+        return None
+    sample = min(GUARD_SAMPLE, len(labels))
+    return float(
+        silhouette_score(points, labels, sample_size=sample, random_state=seed)
     )
-    if not 2 <= n_clusters <= n_samples:
-        raise ValueError(
-            f"n_clusters must be between 2 and the number of titles ({n_samples}), "
-            f"got {n_clusters}"
-        )
-    if not 0.0 <= tol < 1.0:
-        raise ValueError(f"tol must be in [0, 1), got {tol}")
-    if gamma < 0.0:
-        raise ValueError(f"gamma must be non-negative, got {gamma}")
+
+
+def _compile_trainer(
+    model: keras.Model,
+    autoencoder: keras.Model | None,
+    params: DecClusteringParams,
+) -> keras.Model:
+    """DEC's model with its KL loss, or IDEC's with the reconstruction loss too."""
+    optimizer = keras.optimizers.SGD(params.learning_rate, momentum=params.momentum)
+    if autoencoder is None:
+        model.compile(optimizer, loss="kl_divergence")
+        return model
+    trainer = keras.Model(model.input, [model.output, autoencoder.output], name="idec")
+    trainer.compile(
+        optimizer, loss=["kl_divergence", "mse"], loss_weights=[1.0, params.gamma]
+    )
+    return trainer
+
+
+def _guard(
+    labels: np.ndarray,
+    start_labels: np.ndarray,
+    start_embedding: np.ndarray,
+    embedding: np.ndarray,
+    params: DecClusteringParams,
+) -> dict[str, Any]:
+    """Compare DEC's clusters with its start; say whether to keep the start."""
+    dec_moved = float(np.mean(labels != start_labels))
+    if dec_moved == 0:
+        return {"kept_start": False, "dec_moved": 0.0}
+    start = _silhouette(start_embedding, start_labels, params.seed)
+    final = _silhouette(embedding, labels, params.seed)
+    worse = final is None or (start is not None and final < start)
+    return {
+        "kept_start": params.guard == "silhouette" and worse,
+        "dec_moved": dec_moved,
+        "start_silhouette": start,
+        "dec_silhouette": final,
+    }
 
 
 def fit_dec(
     encoder: keras.Model,
-    x: Features,
-    n_clusters: int,
+    x: FeatureMatrix,
+    params: DecClusteringParams,
     *,
     autoencoder: keras.Model | None = None,
-    gamma: float = 0.1,
-    alpha: float = 1.0,
-    batch_size: int = 256,
-    maxiter: int = 2000,
-    update_interval: int = 140,
-    tol: float = 0.001,
-    learning_rate: float = 0.01,
-    momentum: float = 0.9,
-    kmeans_n_init: int = 20,
-    seed: int = 0,
     verbose: bool = True,
     on_update: Callable[[dict[str, float]], None] | None = None,
 ) -> DECResult:
-    """Cluster with DEC, or with IDEC when ``autoencoder`` is given.
+    """Cluster with DEC, or with IDEC when ``params.variant`` says so.
 
     KMeans (``kmeans_n_init`` restarts) on the encoder's embedding sets the
     centroids. Every ``update_interval`` iterations the target distribution is
@@ -293,59 +352,58 @@ def fit_dec(
     fraction of titles whose cluster changed since the previous update falls
     below ``tol`` (the DEC paper's rule), or after ``maxiter`` iterations.
 
+    With ``params.guard == "silhouette"``, DEC's clusters are kept only when
+    their silhouette in DEC's trained embedding is at least that of the KMeans
+    start in the pretrained one; otherwise every weight returns to the start
+    and ``kept_start`` is set. The clustering objective then never trades the
+    structure of the embedding for confidence that nothing supports.
+
     Args:
-        encoder: The pretrained encoder; its weights are trained further.
+        encoder: The pretrained encoder (or :func:`build_feature_embedding`);
+            its weights are trained further.
         x: Features, dense or SciPy sparse.
-        n_clusters: Number of clusters.
-        autoencoder: The autoencoder sharing ``encoder``'s layers. When given
-            and ``gamma > 0``, its reconstruction loss weighted by ``gamma`` is
-            added to the KL divergence (IDEC).
-        gamma: Weight of the reconstruction loss in IDEC.
-        alpha: Degrees of freedom of the Student's t kernel.
-        batch_size: Titles per SGD step.
-        maxiter: Upper bound on SGD steps.
-        update_interval: SGD steps between target updates (and stop checks).
-        tol: Stop when fewer than this fraction of titles changed cluster.
-        learning_rate: SGD learning rate.
-        momentum: SGD momentum.
-        kmeans_n_init: KMeans restarts for the initial centroids.
-        seed: Seed of KMeans, batch order and any random op.
+        params: The ``dec_clustering`` parameters (validated by their model):
+            ``n_clusters``, ``variant``, ``gamma``, ``alpha``, ``batch_size``,
+            ``maxiter``, ``update_interval``, ``tol``, ``learning_rate``,
+            ``momentum``, ``kmeans_n_init``, ``guard`` and ``seed`` are read.
+        autoencoder: The autoencoder sharing ``encoder``'s layers. With
+            ``variant: idec`` and ``gamma > 0`` its reconstruction loss,
+            weighted by ``gamma``, is added to the KL divergence (IDEC).
         verbose: Show a progress bar over iterations.
         on_update: Called with each update's record (for logging).
 
     Returns:
         The trained model, final soft assignments and the training record.
+
+    Raises:
+        ValueError: More clusters than titles.
     """
-    n_samples = x.shape[0]
-    validate_dec_arguments(
-        n_samples, n_clusters, batch_size, maxiter, update_interval, tol, gamma
-    )
+    n_samples, n_clusters, seed = x.shape[0], params.n_clusters, params.seed
+    if n_clusters > n_samples:
+        raise ValueError(
+            f"n_clusters must be between 2 and the number of titles ({n_samples}), "
+            f"got {n_clusters}"
+        )
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
     # Converted once: the loop reads the features twice per target update.
     x = _tensor(x)
-    embedding = predict(encoder, x)
-    kmeans = KMeans(n_clusters, n_init=kmeans_n_init, random_state=seed).fit(embedding)
+    start_embedding = predict(encoder, x)
+    kmeans = KMeans(n_clusters, n_init=params.kmeans_n_init, random_state=seed).fit(
+        start_embedding
+    )
 
-    clustering = ClusteringLayer(n_clusters, alpha=alpha, name="clustering")
+    clustering = ClusteringLayer(n_clusters, alpha=params.alpha, name="clustering")
     q_output = clustering(encoder.output)
     model = keras.Model(encoder.input, q_output, name="dec")
     # One pass per target update gives both the assignments and the embedding.
     probe = keras.Model(encoder.input, [encoder.output, q_output], name="dec_probe")
     clustering.set_weights([kmeans.cluster_centers_.astype(np.float32)])
-    idec = autoencoder is not None and gamma > 0
-    optimizer = keras.optimizers.SGD(learning_rate, momentum=momentum)
-    if idec:
-        trainer = keras.Model(
-            encoder.input, [q_output, autoencoder.output], name="idec"
-        )
-        trainer.compile(
-            optimizer, loss=["kl_divergence", "mse"], loss_weights=[1.0, gamma]
-        )
-    else:
-        trainer = model
-        trainer.compile(optimizer, loss="kl_divergence")
+    idec = autoencoder is not None and params.variant == "idec" and params.gamma > 0
+    trainer = _compile_trainer(model, autoencoder if idec else None, params)
+    start_weights = trainer.get_weights()
 
+    maxiter, update_interval = params.maxiter, params.update_interval
     previous = kmeans.labels_
     updates: list[dict[str, float]] = []
     progress = (
@@ -372,7 +430,7 @@ def fit_dec(
             progress.update(
                 iteration, [(k, v) for k, v in record.items() if k != "iteration"]
             )
-        if iteration > 0 and changed < tol:
+        if iteration > 0 and changed < params.tol:
             stop_reason = "tol"
             break
         if iteration >= maxiter:
@@ -381,7 +439,11 @@ def fit_dec(
         targets = (target_distribution(q),)
         history = trainer.fit(
             batches(
-                x, batch_size, targets, reconstruct=idec, shuffle_seed=seed + iteration
+                x,
+                params.batch_size,
+                targets,
+                reconstruct=idec,
+                shuffle_seed=seed + iteration,
             ).repeat(),
             steps_per_epoch=steps,
             epochs=1,
@@ -394,6 +456,11 @@ def fit_dec(
         progress.update(
             maxiter if stop_reason == "maxiter" else iteration, finalize=True
         )
+
+    guard = _guard(labels, kmeans.labels_, start_embedding, embedding, params)
+    if guard["kept_start"]:
+        trainer.set_weights(start_weights)
+        embedding, q = predict(probe, x)
     return DECResult(
         model=model,
         q=q,
@@ -403,4 +470,5 @@ def fit_dec(
         stop_reason=stop_reason,
         updates=updates,
         seconds=time.perf_counter() - started,
+        **guard,
     )

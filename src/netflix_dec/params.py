@@ -113,6 +113,7 @@ class EncodingParams(_Params):
     """``encoding``: how descriptions become features, and the autoencoder."""
 
     features: Literal["tfidf", "sequence", "sentence"]
+    embedding: Literal["auto", "features", "autoencoder"]
     max_words: int = Field(ge=2, le=1_000_000)
     # sequence: tokens kept per description (its first ones). A default here
     # too, so that configurations written before the cap keep working.
@@ -156,6 +157,7 @@ class DecClusteringParams(_Params):
     learning_rate: float = Field(gt=0, le=10)
     momentum: float = Field(ge=0, lt=1)
     kmeans_n_init: PositiveInt
+    guard: Literal["silhouette", "none"]
     silhouette_sample: PositiveInt
     top_words: PositiveInt = Field(le=50)
     examples: PositiveInt = Field(le=50)

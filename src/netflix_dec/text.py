@@ -24,6 +24,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import MinMaxScaler
 
+from netflix_dec.features import FeatureMatrix
+
 # The characters keras.preprocessing.text.Tokenizer replaced by spaces.
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 _FILTER_PATTERN = "[" + re.escape(TOKENIZER_FILTERS) + "]"
@@ -32,7 +34,6 @@ Features = Literal["tfidf", "sequence"]
 # A description cut to ``max_length`` tokens keeps its beginning, which says
 # what the title is about; padding stays in front, as the notebook had it.
 _TRUNCATING = "post"
-FeatureMatrix = sparse.csr_matrix | np.ndarray
 
 
 class EmptyVocabularyError(ValueError):

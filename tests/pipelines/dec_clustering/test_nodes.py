@@ -24,6 +24,7 @@ BASE = {
     "learning_rate": 0.01,
     "momentum": 0.9,
     "kmeans_n_init": 3,
+    "guard": "silhouette",
     "silhouette_sample": 1000,
     "top_words": 3,
     "examples": 2,
@@ -75,6 +76,9 @@ def test_summary_names_distinctive_words_genres_and_examples():
     assert set(summary[1]["top_words"]) >= {"striker", "goal"}
     assert "the" not in summary[0]["top_words"]
     assert list(summary[0]["top_genres"])[0] == "Horror Movies"
+    # Named by its words and its commonest genre that is not a broad tag.
+    assert summary[1]["name"].endswith(" · Sports Movies")
+    assert summary[1]["name"].split(" · ")[0] == ", ".join(summary[1]["top_words"][:3])
     assert summary[1]["examples"] == ["Final Whistle", "Goal!"]
 
 
@@ -85,6 +89,7 @@ def test_an_empty_cluster_is_reported_with_size_zero():
     ]
     assert summary[2] == {
         "cluster": 2,
+        "name": "",
         "size": 0,
         "top_words": [],
         "top_genres": {},
@@ -101,15 +106,51 @@ def test_metrics_compare_start_and_final_against_weak_genres():
         np.array([0, 1, 0, 1]),
         embeddings,
         embeddings,
-        {"iterations": 20, "stop_reason": "maxiter"},
+        {"iterations": 20, "stop_reason": "maxiter", "kept_start": False},
         params(),
     )
     assert report["final"]["nmi"] == pytest.approx(1.0)
+    # What DEC earned: half the titles moved, NMI from 0 to 1.
+    assert report["dec"]["moved"] == pytest.approx(0.5)
+    assert report["dec"]["nmi_gain"] == pytest.approx(1.0)
+    assert report["dec"]["kept_start"] is False
     assert report["final"]["accuracy"] == pytest.approx(1.0)
     assert report["kmeans_start"]["nmi"] == pytest.approx(0.0)
     assert report["final"]["non_empty_clusters"] == 2
     assert report["final"]["silhouette"] > 0.8
     assert report["weak_label_classes"] == 2
+
+
+def test_no_word_names_more_than_two_clusters_top_three():
+    # "story" and "life" are in every description; each cluster has its own word.
+    own = ["ghost", "goal", "heist", "wedding", "alien", "dragon"]
+    descriptions = pd.Series(
+        [
+            f"A life story of the {word} and the {word} {i}"
+            for word in own
+            for i in range(5)
+        ]
+    )
+    clusters = np.repeat(np.arange(len(own)), 5)
+    words = nodes.distinctive_words(descriptions, clusters, len(own), top_words=4)
+    for cluster, word in enumerate(own):
+        assert words[cluster][0] == word
+    top_three = [w for cluster in words.values() for w in cluster[:3]]
+    assert max(top_three.count(w) for w in set(top_three)) <= nodes.TOP_THREE_SHARE
+
+
+def test_train_dec_on_the_features_reports_what_dec_moved_and_kept():
+    from netflix_dec import dec
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(2, 6)) * 5
+    x = (centres[np.repeat([0, 1], 20)] + rng.normal(size=(40, 6))).astype(np.float32)
+    embedding = dec.build_feature_embedding(6)
+    *_, start, record = nodes.train_dec(embedding, x, params())
+    assert start.shape == (40,)
+    assert record["moved"] == 0.0 and record["kept_start"] is True
+    assert record["outcome"].startswith("Kept the KMeans start")
+    assert record["variant"] == "idec" and record["guard"] == "silhouette"
 
 
 def test_train_dec_checks_n_clusters_against_the_titles_before_training():

@@ -17,6 +17,7 @@ from netflix_dec.text import EmptyVocabularyError
 
 BASE = {
     "features": "tfidf",
+    "embedding": "auto",
     "max_words": 300,
     "dims": [None, 16, 4],
     "activation": "relu",
@@ -142,3 +143,38 @@ def test_loss_curve_has_one_point_per_epoch():
     line = figure.axes[0].get_lines()[0]
     assert line.get_ydata().tolist() == [1.0, 0.5, 0.25]
     assert figure.axes[0].get_title()
+
+
+def test_sentence_features_are_clustered_as_they_are():
+    features = np.random.default_rng(0).normal(size=(30, 12)).astype(np.float32)
+    autoencoder, encoder, history = nodes.pretrain_autoencoder(
+        features, params(features="sentence")
+    )
+    # No bottleneck: the embedding is the features at unit length, nothing trained.
+    assert autoencoder is encoder and history == {"loss": []}
+    embeddings = nodes.embed_titles(encoder, features)
+    np.testing.assert_allclose(
+        embeddings,
+        features / np.linalg.norm(features, axis=1, keepdims=True),
+        rtol=1e-5,
+    )
+    assert not nodes.plot_loss_curve(history).axes[0].get_lines()
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"features": "sentence"}, "features"),
+        ({"features": "tfidf"}, "autoencoder"),
+        ({"features": "sequence"}, "autoencoder"),
+        ({"features": "sentence", "embedding": "autoencoder"}, "autoencoder"),
+        ({"features": "sequence", "embedding": "features"}, "features"),
+    ],
+)
+def test_auto_embedding_picks_by_feature_kind(changes, expected):
+    assert nodes.embedding_kind(params(**changes)) == expected
+
+
+def test_sparse_features_cannot_skip_the_autoencoder(tfidf):
+    with pytest.raises(ValueError, match="tfidf features are sparse"):
+        nodes.pretrain_autoencoder(tfidf[1], params(embedding="features"))

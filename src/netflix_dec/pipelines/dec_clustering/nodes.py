@@ -13,7 +13,13 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import silhouette_score
 
-from netflix_dec.evaluation import agreement, split_genres, weak_genre_labels
+from netflix_dec.evaluation import (
+    BROAD_TAGS,
+    agreement,
+    split_genres,
+    weak_genre_labels,
+)
+from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import KerasModel
 from netflix_dec.params import DecClusteringParams
 
@@ -31,7 +37,7 @@ def _encoder_of(autoencoder: KerasModel) -> KerasModel:
 
 def train_dec(
     autoencoder: KerasModel,
-    features: np.ndarray | sparse.csr_matrix,
+    features: FeatureMatrix,
     params: DecClusteringParams,
 ) -> tuple[KerasModel, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Initialise centroids with KMeans, then train DEC or IDEC.
@@ -39,23 +45,30 @@ def train_dec(
     Returns:
         The DEC model (features → soft assignments), the soft assignments,
         the final embeddings, the KMeans start labels and a training record
-        (iterations, stop reason, one entry per target update).
+        (iterations, stop reason, share of titles moved, whether the KMeans
+        start was kept, one entry per target update).
     """
     from netflix_dec import dec
 
     encoder = _encoder_of(autoencoder)
-    idec = params.variant == "idec"
+    decoder = dec.has_decoder(autoencoder)
+    idec = params.variant == "idec" and decoder
     logger.info(
-        "Training %s: %d clusters, batch %d, at most %d iterations, target update "
-        "every %d, tol %g%s.",
-        params.variant.upper(),
+        "Training %s on the %s: %d clusters, batch %d, at most %d iterations, "
+        "target update every %d, tol %g, learning rate %g%s, guard %s.",
+        "IDEC" if idec else "DEC",
+        "autoencoder's embedding" if decoder else "features (no autoencoder)",
         params.n_clusters,
         params.batch_size,
         params.maxiter,
         params.update_interval,
         params.tol,
+        params.learning_rate,
         f", gamma {params.gamma}" if idec else "",
+        params.guard,
     )
+    if params.variant == "idec" and not decoder:
+        logger.info("No decoder to keep training (no autoencoder): IDEC is DEC here.")
 
     def log_update(record: dict[str, float]) -> None:
         logger.info(
@@ -69,36 +82,17 @@ def train_dec(
     result = dec.fit_dec(
         encoder,
         features,
-        params.n_clusters,
+        params,
         autoencoder=autoencoder if idec else None,
-        gamma=params.gamma,
-        alpha=params.alpha,
-        batch_size=params.batch_size,
-        maxiter=params.maxiter,
-        update_interval=params.update_interval,
-        tol=params.tol,
-        learning_rate=params.learning_rate,
-        momentum=params.momentum,
-        kmeans_n_init=params.kmeans_n_init,
-        seed=params.seed,
         # A live progress bar in a terminal; in files and CI logs the log lines say it.
         verbose=sys.stdout.isatty(),
         on_update=log_update,
     )
-    reason = (
-        f"fewer than tol={params.tol:g} of titles changed cluster"
-        if result.stop_reason == "tol"
-        else f"reached maxiter={params.maxiter}"
+    record = training_record(result, params)
+    logger.info(
+        "DEC stopped after %d iterations: %s.", result.iterations, record["stop_detail"]
     )
-    logger.info("DEC stopped after %d iterations: %s.", result.iterations, reason)
-    record = {
-        "variant": params.variant,
-        "iterations": result.iterations,
-        "stop_reason": result.stop_reason,
-        "stop_detail": reason,
-        "seconds": round(result.seconds, 2),
-        "updates": result.updates,
-    }
+    logger.info("%s", record["outcome"])
     return (
         result.model,
         result.q.astype(np.float32),
@@ -106,6 +100,46 @@ def train_dec(
         result.kmeans_labels.astype(np.int32),
         record,
     )
+
+
+def training_record(result: Any, params: DecClusteringParams) -> dict[str, Any]:
+    """What ``dec_training.json`` says: why DEC stopped, what it moved and kept."""
+    stop = (
+        f"fewer than tol={params.tol:g} of titles changed cluster"
+        if result.stop_reason == "tol"
+        else f"reached maxiter={params.maxiter}"
+    )
+    if result.kept_start:
+        outcome = (
+            f"Kept the KMeans start: DEC's own clusters (moving "
+            f"{100 * result.dec_moved:.1f}% of titles) were less separated than it "
+            f"(silhouette {result.dec_silhouette:.4f} against "
+            f"{result.start_silhouette:.4f})."
+            if result.dec_silhouette is not None
+            else "Kept the KMeans start: DEC left fewer than two clusters."
+        )
+    elif result.moved == 0:
+        outcome = "Kept the KMeans start: DEC moved no title."
+    else:
+        outcome = (
+            f"DEC moved {100 * result.moved:.1f}% of titles from their KMeans start "
+            f"(silhouette {result.dec_silhouette:.4f}, start {result.start_silhouette:.4f})."
+        )
+    return {
+        "variant": params.variant,
+        "iterations": result.iterations,
+        "stop_reason": result.stop_reason,
+        "stop_detail": stop,
+        "moved": round(result.moved, 4),
+        "kept_start": bool(result.kept_start or result.moved == 0),
+        "guard": params.guard,
+        "start_silhouette": result.start_silhouette,
+        "dec_silhouette": result.dec_silhouette,
+        "dec_moved": round(result.dec_moved, 4),
+        "outcome": outcome,
+        "seconds": round(result.seconds, 2),
+        "updates": result.updates,
+    }
 
 
 def assign_clusters(titles: pd.DataFrame, soft_assignments: np.ndarray) -> pd.DataFrame:
@@ -125,16 +159,30 @@ def assign_clusters(titles: pd.DataFrame, soft_assignments: np.ndarray) -> pd.Da
     )
 
 
+# Of a cluster's top three words, none may name more than this many clusters.
+TOP_THREE_SHARE = 2
+
+
 def distinctive_words(
     descriptions: pd.Series, clusters: np.ndarray, n_clusters: int, top_words: int
 ) -> dict[int, list[str]]:
-    """Each cluster's most distinctive words by class-based TF-IDF.
+    """Each cluster's most distinctive words by class-based TF-IDF (as BERTopic).
 
-    A word ranks high when it is frequent in the cluster and rare across
-    clusters; English stop words are left out, so the words read as topics.
+    Each cluster's descriptions are one document: a word scores by its share
+    of the cluster's words (a word counts once per description) times
+    ``log(1 + A / f)``, ``A`` the average number of words per cluster and
+    ``f`` the word's count in the whole catalogue. Words that
+    are over-represented in many clusters ("life", "woman") tell none apart;
+    they are down-weighted by ``log(1 + K / k) / log(1 + K)`` for a word over-
+    represented in ``k`` of ``K`` clusters. Finally no word may stand in more
+    than two clusters' top three: the best-scoring pairs are placed first.
+    English stop words, numbers and words of one or two letters are left out.
     """
     vectorizer = CountVectorizer(
-        stop_words="english", min_df=2, token_pattern=r"(?u)\b[^\W\d_]{3,}\b"
+        stop_words="english",
+        min_df=2,
+        binary=True,
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
     )
     try:
         counts = vectorizer.fit_transform(descriptions.fillna(""))
@@ -145,27 +193,70 @@ def distinctive_words(
         shape=(n_clusters, len(clusters)),
     )
     per_cluster = np.asarray((membership @ counts).todense(), dtype=float)
-    frequency = per_cluster / np.maximum(per_cluster.sum(axis=1, keepdims=True), 1.0)
-    average_words = per_cluster.sum() / max(
-        np.count_nonzero(per_cluster.sum(axis=1)), 1
-    )
-    idf = np.log1p(average_words / np.maximum(per_cluster.sum(axis=0), 1.0))
-    scores = frequency * idf
+    sizes = per_cluster.sum(axis=1, keepdims=True)
+    share = per_cluster / np.maximum(sizes, 1.0)
+    in_use = np.count_nonzero(sizes)
+    average_words = per_cluster.sum() / max(in_use, 1)
+    totals = per_cluster.sum(axis=0)
+    idf = np.log1p(average_words / np.maximum(totals, 1.0))
+    overall = totals / max(per_cluster.sum(), 1.0)
+    spread = np.maximum((share > overall).sum(axis=0), 1)
+    common = np.log1p(in_use / spread) / np.log1p(max(in_use, 1))
+    scores = share * idf * common
     vocabulary = vectorizer.get_feature_names_out()
-    return {
-        cluster: [
-            str(vocabulary[j])
-            for j in np.argsort(-scores[cluster])[:top_words]
-            if scores[cluster, j] > 0
-        ]
+
+    ranked = {
+        cluster: [j for j in np.argsort(-scores[cluster]) if scores[cluster, j] > 0]
         for cluster in range(n_clusters)
     }
+    # Top three first, best pairs first, each word in at most TOP_THREE_SHARE clusters.
+    depth = 3 * TOP_THREE_SHARE + 3
+    pairs = sorted(
+        (
+            (-scores[cluster, j], cluster, j)
+            for cluster, words in ranked.items()
+            for j in words[: depth * 4]
+        ),
+    )
+    chosen: dict[int, list[int]] = {cluster: [] for cluster in range(n_clusters)}
+    used: dict[int, int] = {}
+    for _, cluster, j in pairs:
+        if len(chosen[cluster]) < 3 and used.get(j, 0) < TOP_THREE_SHARE:
+            chosen[cluster].append(j)
+            used[j] = used.get(j, 0) + 1
+    result = {}
+    for cluster in range(n_clusters):
+        order = sorted(chosen[cluster], key=lambda j: -scores[cluster, j])
+        for j in ranked[cluster]:
+            if len(order) >= 3:
+                break
+            if j not in order and used.get(j, 0) < TOP_THREE_SHARE:
+                order.append(j)
+                used[j] = used.get(j, 0) + 1
+        # Short of three words that name no two other clusters, the list stays
+        # short rather than lead with words that tell nothing apart.
+        if len(order) == 3:
+            order += [j for j in ranked[cluster] if j not in order]
+        result[cluster] = [str(vocabulary[j]) for j in order[:top_words]]
+    return result
+
+
+def cluster_name(words: list[str], genres: pd.Series) -> str:
+    """A short legend name: three distinctive words and the commonest specific genre.
+
+    Broad tags ("International Movies") are passed over: they hold in most
+    clusters and tell none apart.
+    """
+    specific = [genre for genre in genres.index if genre not in BROAD_TAGS]
+    genre = specific[0] if specific else (genres.index[0] if len(genres) else "")
+    name = ", ".join(words[:3])
+    return f"{name} · {genre}" if name and genre else name or genre
 
 
 def summarize_clusters(
     titles: pd.DataFrame, clusters: pd.DataFrame, params: DecClusteringParams
 ) -> dict[str, Any]:
-    """Per cluster: size, distinctive words, common genres, example titles."""
+    """Per cluster: a name, size, distinctive words, common genres, examples."""
     labels = clusters["cluster"].to_numpy()
     words = distinctive_words(
         titles["description"], labels, params.n_clusters, params.top_words
@@ -175,13 +266,14 @@ def summarize_clusters(
     for cluster in range(params.n_clusters):
         members = np.flatnonzero(labels == cluster)
         best = clusters.iloc[members].sort_values("confidence", ascending=False)
-        genre_counts = genres.iloc[members].explode().value_counts().head(5)
+        genre_counts = genres.iloc[members].explode().dropna().value_counts()
         summary.append(
             {
                 "cluster": cluster,
+                "name": cluster_name(words[cluster], genre_counts),
                 "size": len(members),
                 "top_words": words[cluster],
-                "top_genres": {str(k): int(v) for k, v in genre_counts.items()},
+                "top_genres": {str(k): int(v) for k, v in genre_counts.head(5).items()},
                 "examples": best["title"].head(params.examples).tolist(),
             }
         )
@@ -218,6 +310,8 @@ def evaluate_clustering(
                 )
             )
 
+    start = agreement(truth, kmeans_labels)
+    end = agreement(truth, final)
     report = {
         "titles": len(final),
         "n_clusters": params.n_clusters,
@@ -229,21 +323,32 @@ def evaluate_clustering(
         "kmeans_start": {
             "non_empty_clusters": int(len(np.unique(kmeans_labels))),
             "silhouette": silhouette(embeddings, kmeans_labels),
-            **agreement(truth, kmeans_labels),
+            **start,
         },
         "final": {
             "non_empty_clusters": int(len(np.unique(final))),
             "silhouette": silhouette(dec_embeddings, final),
-            **agreement(truth, final),
+            **end,
+        },
+        # What DEC's iterations earned over their own start.
+        "dec": {
+            "moved": float(np.mean(final != kmeans_labels)),
+            "nmi_gain": end["nmi"] - start["nmi"],
+            "ari_gain": end["ari"] - start["ari"],
+            "kept_start": bool(training.get("kept_start", False)),
+            "outcome": training.get("outcome", ""),
         },
     }
     logger.info(
-        "Clusters in use %d/%d; NMI against genres %.3f (KMeans start %.3f), ARI %.3f (%.3f).",
+        "Clusters in use %d/%d; NMI against genres %.3f (KMeans start %.3f, DEC's "
+        "gain %+.4f), ARI %.3f (%.3f); DEC moved %.1f%% of titles.",
         report["final"]["non_empty_clusters"],
         params.n_clusters,
-        report["final"]["nmi"],
-        report["kmeans_start"]["nmi"],
-        report["final"]["ari"],
-        report["kmeans_start"]["ari"],
+        end["nmi"],
+        start["nmi"],
+        report["dec"]["nmi_gain"],
+        end["ari"],
+        start["ari"],
+        100 * report["dec"]["moved"],
     )
     return report

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure, KerasModel, pyplot
 from netflix_dec.params import EncodingParams
 
@@ -68,7 +69,7 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
 
 def encode_descriptions(
     titles: pd.DataFrame, text_encoder: dict[str, Any], params: EncodingParams
-) -> np.ndarray | sparse.csr_matrix:
+) -> FeatureMatrix:
     """Encode every description; TF-IDF stays a sparse matrix."""
     from netflix_dec import text
 
@@ -105,10 +106,32 @@ def resolve_dims(params: EncodingParams, n_features: int) -> list[int]:
     return [n_features, *params.dims[1:]]
 
 
+def embedding_kind(params: EncodingParams) -> str:
+    """``features`` or ``autoencoder``: what the clustering layer clusters.
+
+    ``auto`` clusters sentence features as they are and pretrains the
+    autoencoder for TF-IDF and sequences. On the real catalogue KMeans on the
+    384-d sentence features scores 0.228 NMI against genres and the
+    autoencoder's 10-d bottleneck 0.190 (0.160 against 0.259 on 850 titles):
+    trained on a few thousand rows, the bottleneck loses more of what the
+    sentence model knows than it adds. Word counts are another matter: sparse,
+    10,000-wide and noisy, they gain from the autoencoder.
+    """
+    if params.embedding != "auto":
+        return params.embedding
+    return "features" if params.features == "sentence" else "autoencoder"
+
+
 def pretrain_autoencoder(
-    features: np.ndarray | sparse.csr_matrix, params: EncodingParams
+    features: FeatureMatrix, params: EncodingParams
 ) -> tuple[KerasModel, KerasModel, dict[str, list[float]]]:
-    """Build and train the autoencoder; checks come before any training."""
+    """Build and train the autoencoder, or the feature embedding that needs none.
+
+    Returns:
+        ``(autoencoder, encoder, history)``. With the feature embedding (see
+        :func:`embedding_kind`) both models are the one L2-normalising
+        embedding and the history is empty: there is nothing to pretrain.
+    """
     import keras
 
     from netflix_dec import dec
@@ -118,6 +141,22 @@ def pretrain_autoencoder(
         raise ValueError(
             f"Need at least 2 titles to train on, got {features.shape[0]}."
         )
+    if embedding_kind(params) == "features":
+        if sparse.issparse(features):
+            raise ValueError(
+                f"encoding.embedding is features, but the {params.features} features "
+                "are sparse; cluster them through the autoencoder (embedding: "
+                "autoencoder or auto)."
+            )
+        logger.info(
+            "No autoencoder: the clustering layer works on the %d-d %s features, "
+            "L2-normalised (encoding.embedding: %s).",
+            features.shape[1],
+            params.features,
+            params.embedding,
+        )
+        embedding = dec.build_feature_embedding(features.shape[1])
+        return embedding, embedding, {"loss": []}
     autoencoder, encoder = dec.build_autoencoder(
         dims,
         activation=params.activation,
@@ -152,9 +191,7 @@ def pretrain_autoencoder(
     return autoencoder, encoder, history
 
 
-def embed_titles(
-    encoder: KerasModel, features: np.ndarray | sparse.csr_matrix
-) -> np.ndarray:
+def embed_titles(encoder: KerasModel, features: FeatureMatrix) -> np.ndarray:
     """Each title's embedding from the pretrained encoder."""
     from netflix_dec import dec
 
@@ -165,6 +202,17 @@ def plot_loss_curve(history: dict[str, list[float]]) -> Figure:
     """Reconstruction loss per epoch: flat early means too few epochs wasted."""
     losses = history["loss"]
     fig, ax = pyplot().subplots(figsize=(8, 4.5), layout="constrained")
+    if not losses:
+        ax.set_axis_off()
+        ax.text(
+            0.5,
+            0.5,
+            "No autoencoder was pretrained:\nthe clusters are made on the features "
+            "themselves (encoding.embedding).",
+            ha="center",
+            va="center",
+        )
+        return fig
     epochs = np.arange(1, len(losses) + 1)
     ax.plot(epochs, losses, marker="o", markersize=3)
     ax.set(

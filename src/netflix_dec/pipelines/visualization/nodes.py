@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure, pyplot
 from netflix_dec.params import VisualizationParams
 
@@ -27,7 +28,7 @@ def project_2d(
     clusters: pd.DataFrame,
     dec_embeddings: np.ndarray,
     embeddings: np.ndarray,
-    features: np.ndarray | sparse.csr_matrix,
+    features: FeatureMatrix,
     params: VisualizationParams,
 ) -> pd.DataFrame:
     """Place titles on a plane with t-SNE, on a sample for large catalogues.
@@ -92,8 +93,9 @@ def project_2d(
 
 
 def _cluster_labels(summary: dict[str, Any], words: int = 3) -> dict[int, str]:
+    # The summary's name (distinctive words and genre); older summaries have none.
     return {
-        int(item["cluster"]): ", ".join(item["top_words"][:words])
+        int(item["cluster"]): item.get("name") or ", ".join(item["top_words"][:words])
         for item in summary["clusters"]
     }
 

@@ -303,3 +303,16 @@ def test_a_save_killed_midway_leaves_the_previous_file_byte_identical(tmp_path: 
         child.wait()
     assert child.returncode == -signal.SIGKILL
     assert path.read_bytes() == before
+    # The killed save's temporary file is removed by the next save.
+    assert any(p.name.endswith(".tmp.csv") for p in tmp_path.iterdir())
+    _csv(path).save(pd.DataFrame({"title": ["next"]}))
+    assert [p.name for p in tmp_path.iterdir()] == ["clusters.csv"]
+
+
+def test_a_running_writers_temporary_file_is_left_alone(tmp_path: Path):
+    import os
+
+    in_progress = tmp_path / f".clusters.{os.getpid()}-feedbeef.tmp.csv"
+    in_progress.write_text("another save of this process, still running")
+    _csv(tmp_path / "clusters.csv").save(pd.DataFrame({"title": ["a"]}))
+    assert in_progress.exists()

@@ -51,7 +51,9 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     rename within one filesystem: readers see the old file or the new one,
     never a half-written one. Whatever the body raises (a full disk, a
     serialisation error, ``KeyboardInterrupt``), the temporary file is removed
-    and ``path`` is left as it was.
+    and ``path`` is left as it was. A process killed outright cannot clean up,
+    so its temporary file carries its process id, and the next save of the same
+    file removes those whose process is gone.
 
     Yields:
         The temporary path to write; it keeps ``path``'s suffix, because some
@@ -59,8 +61,9 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(final)
     temporary = final.with_name(
-        f".{final.stem}.{uuid.uuid4().hex[:12]}.tmp{final.suffix}"
+        f".{final.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp{final.suffix}"
     )
     try:
         yield temporary
@@ -69,6 +72,25 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
         raise
+
+
+def _remove_orphans(final: Path) -> None:
+    """Remove temporary files of ``final`` left by processes that were killed."""
+    for orphan in final.parent.glob(f".{final.stem}.*-*.tmp{final.suffix}"):
+        pid = orphan.name[len(final.stem) + 2 :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                orphan.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class AtomicDataset(AbstractVersionedDataset[Any, Any]):

@@ -12,6 +12,7 @@ from scipy import sparse
 
 from netflix_dec.datasets import (
     AtomicDataset,
+    FeatureCache,
     NumpyDataset,
     SpreadsheetSafeCSVDataset,
 )
@@ -316,3 +317,34 @@ def test_a_running_writers_temporary_file_is_left_alone(tmp_path: Path):
     in_progress.write_text("another save of this process, still running")
     _csv(tmp_path / "clusters.csv").save(pd.DataFrame({"title": ["a"]}))
     assert in_progress.exists()
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_feature_cache_returns_stored_rows_in_the_order_asked(tmp_path: Path, kind):
+    rows = np.arange(12, dtype=np.float32).reshape(4, 3)
+    if kind == "sparse":
+        rows = sparse.csr_matrix(rows)
+    cache = FeatureCache(path=str(tmp_path / "cache"))
+    assert not cache.exists() and cache.load() is cache
+    cache.store(["a", "b"], rows[:2])
+    cache.store(["c", "d"], rows[2:])
+    lookup = FeatureCache(path=str(tmp_path / "cache")).lookup(["d", "x", "a", "c"])
+    assert lookup.found.tolist() == [True, False, True, True]
+    assert lookup.missing == ["x"]
+    assert sparse.issparse(lookup.rows) == (kind == "sparse")
+    found = lookup.rows.toarray() if kind == "sparse" else lookup.rows
+    expected = np.arange(12, dtype=np.float32).reshape(4, 3)[[3, 0, 2]]
+    np.testing.assert_array_equal(found, expected)
+    assert found.dtype == np.float32
+
+
+def test_feature_cache_writes_known_keys_once_and_cannot_be_saved(tmp_path: Path):
+    cache = FeatureCache(path=str(tmp_path / "cache"))
+    assert cache.store(["a"], np.ones((1, 2))) is not None
+    assert cache.store(["a"], np.zeros((1, 2))) is None
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    np.testing.assert_array_equal(cache.lookup(["a"]).rows, np.ones((1, 2)))
+    with pytest.raises(ValueError, match="2 keys for 1 rows"):
+        cache.store(["b", "c"], np.ones((1, 2)))
+    with pytest.raises(DatasetError, match="extended with store"):
+        cache.save(np.ones((1, 2)))

@@ -13,12 +13,15 @@ dense or sparse ones.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import logging
 import os
 import uuid
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import fsspec
 import numpy as np
@@ -35,6 +38,8 @@ from kedro_datasets.pandas import CSVDataset
 from scipy import sparse
 
 from netflix_dec.features import FeatureMatrix
+
+logger = logging.getLogger(__name__)
 
 _DENSE_KEY = "array"
 
@@ -397,3 +402,177 @@ def _map_text(frame: pd.DataFrame, change: Any) -> pd.DataFrame:
             text = values[is_text].astype(str)
             frame.loc[is_text, column] = change(text)
     return frame
+
+
+_CACHE_SUFFIX = ".npz"
+
+
+class CacheLookup(NamedTuple):
+    """What :meth:`FeatureCache.lookup` found for a list of keys."""
+
+    found: np.ndarray
+    """Boolean mask over the keys asked for: True where a row was cached."""
+    rows: FeatureMatrix | None
+    """The cached rows of the found keys, in the order asked for (None: none found)."""
+    missing: list[str]
+    """The keys without a cached row, in the order asked for."""
+
+
+class FeatureCache(AbstractDataset["FeatureCache", None]):
+    """Feature rows stored once per key and reused by any later run.
+
+    A key names one feature row completely (for the project: a hash of the
+    description text and of every feature setting), so a row found under its
+    key is the row the encoder would compute again. The store is a folder of
+    shards: each :meth:`store` call writes one ``.npz`` file holding its keys
+    and their rows (dense, or CSR sparse), first under a temporary name, then
+    renamed into place. A run killed mid-write therefore leaves at most a
+    hidden temporary file that no lookup reads, and parallel writers never touch
+    the same file. Loading the dataset gives the cache itself, so a node reads and
+    extends it through :meth:`lookup` and :meth:`store`.
+
+    Example (``catalog.yml``)::
+
+        feature_cache:
+          type: netflix_dec.datasets.FeatureCache
+          path: data/04_feature/cache
+    """
+
+    def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """Create a cache over one local folder (made on the first store).
+
+        Args:
+            path: Folder of the shards.
+            metadata: Free-form metadata, ignored by Kedro.
+        """
+        self._path = Path(path)
+        self.metadata = metadata
+        self._index: dict[str, tuple[Path, int]] = {}
+        self._indexed: set[Path] = set()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+    def load(self) -> FeatureCache:
+        return self
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"FeatureCache {self._path} is extended with store(keys, rows), not saved."
+        )
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _shards(self) -> list[Path]:
+        if not self._path.is_dir():
+            return []
+        # Names starting with a dot are atomic_target's unfinished writes.
+        return sorted(
+            shard
+            for shard in self._path.glob(f"*{_CACHE_SUFFIX}")
+            if not shard.name.startswith(".")
+        )
+
+    def _refresh_index(self) -> None:
+        """Read the keys of shards not seen yet (rows are read only when needed)."""
+        for shard in self._shards():
+            if shard in self._indexed:
+                continue
+            self._indexed.add(shard)
+            try:
+                with np.load(shard, allow_pickle=False) as archive:
+                    keys = archive["keys"]
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                logger.warning(
+                    "Feature cache: ignoring unreadable %s (%s).", shard, error
+                )
+                continue
+            for position, key in enumerate(keys.tolist()):
+                self._index.setdefault(str(key), (shard, position))
+
+    def __len__(self) -> int:
+        self._refresh_index()
+        return len(self._index)
+
+    def lookup(self, keys: Sequence[str]) -> CacheLookup:
+        """The cached rows of ``keys`` and the keys that have none.
+
+        Args:
+            keys: Row keys, in the order the caller wants the rows.
+
+        Returns:
+            A :class:`CacheLookup`.
+        """
+        self._refresh_index()
+        found = np.array([key in self._index for key in keys], dtype=bool)
+        missing = [key for key, hit in zip(keys, found, strict=True) if not hit]
+        if not found.any():
+            return CacheLookup(found, None, missing)
+        hits = [key for key, hit in zip(keys, found, strict=True) if hit]
+        by_shard: dict[Path, list[tuple[int, int]]] = {}
+        for slot, key in enumerate(hits):
+            shard, position = self._index[key]
+            by_shard.setdefault(shard, []).append((slot, position))
+        parts, slots = [], []
+        for shard, pairs in by_shard.items():
+            rows = _read_shard_rows(shard)
+            parts.append(rows[[position for _, position in pairs]])
+            slots.extend(slot for slot, _ in pairs)
+        stacked = (
+            sparse.vstack(parts, format="csr")
+            if sparse.issparse(parts[0])
+            else np.concatenate(parts)
+        )
+        order = np.argsort(np.asarray(slots))
+        return CacheLookup(found, stacked[order], missing)
+
+    def store(self, keys: Sequence[str], rows: FeatureMatrix) -> Path | None:
+        """Add rows under their keys, atomically, in one new shard.
+
+        Keys already cached are not written again.
+
+        Args:
+            keys: One key per row.
+            rows: Dense array or sparse matrix, one row per key.
+
+        Returns:
+            The shard written, or None when there was nothing new.
+        """
+        if len(keys) != rows.shape[0]:
+            raise ValueError(f"{len(keys)} keys for {rows.shape[0]} rows")
+        self._refresh_index()
+        new = [i for i, key in enumerate(keys) if key not in self._index]
+        if not new:
+            return None
+        keys = np.asarray([keys[i] for i in new], dtype=str)
+        rows = rows[new]
+        arrays: dict[str, np.ndarray] = {"keys": keys}
+        if sparse.issparse(rows):
+            csr = sparse.csr_matrix(rows)
+            arrays.update(
+                data=csr.data,
+                indices=csr.indices,
+                indptr=csr.indptr,
+                shape=np.asarray(csr.shape),
+            )
+        else:
+            arrays["rows"] = np.asarray(rows)
+        digest = hashlib.sha256("\n".join(keys.tolist()).encode()).hexdigest()[:16]
+        shard = self._path / f"{digest}-{uuid.uuid4().hex[:8]}{_CACHE_SUFFIX}"
+        with atomic_target(shard) as temporary, temporary.open("wb") as file:
+            np.savez(file, **arrays)
+        self._indexed.add(shard)
+        for position, key in enumerate(keys.tolist()):
+            self._index.setdefault(key, (shard, position))
+        return shard
+
+
+def _read_shard_rows(shard: Path) -> FeatureMatrix:
+    with np.load(shard, allow_pickle=False) as archive:
+        if "rows" in archive.files:
+            return archive["rows"]
+        return sparse.csr_matrix(
+            (archive["data"], archive["indices"], archive["indptr"]),
+            shape=tuple(archive["shape"]),
+        )

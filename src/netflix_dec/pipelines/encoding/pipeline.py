@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.encode_descriptions,
-                ["clean_titles", "text_encoder", "params:encoding"],
+                ["clean_titles", "text_encoder", "feature_cache", "params:encoding"],
                 "features",
                 name="encode_descriptions",
             ),

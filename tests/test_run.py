@@ -63,7 +63,7 @@ def test_fast_run_writes_every_output(finished_run: Path):
         assert (data / "08_reporting" / png).read_bytes()[:4] == b"\x89PNG"
     html = (data / "08_reporting/cluster_explorer.html").read_text(encoding="utf-8")
     assert "Bokeh" in html and "cdn.bokeh.org" not in html
-    for model in ("autoencoder", "encoder", "dec_model"):
+    for model in ("autoencoder", "dec_model"):
         assert (data / f"06_models/{model}.keras").stat().st_size > 0
 
 

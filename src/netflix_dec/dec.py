@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 # quadratic cost bounded on large catalogues.
 GUARD_SAMPLE = 5000
 
+EMBEDDING_LAYER = "embedding"
+"""Name of the autoencoder's embedding layer: where its encoder ends."""
+
 
 @keras.saving.register_keras_serializable(package="netflix_dec")
 class ClusteringLayer(keras.layers.Layer):
@@ -132,9 +135,9 @@ def build_autoencoder(
         hidden = keras.layers.Dense(
             width, activation, kernel_initializer=init, name=f"encoder_{i}"
         )(hidden)
-    embedding = keras.layers.Dense(dims[-1], kernel_initializer=init, name="embedding")(
-        hidden
-    )
+    embedding = keras.layers.Dense(
+        dims[-1], kernel_initializer=init, name=EMBEDDING_LAYER
+    )(hidden)
     hidden = embedding
     for i, width in reversed(list(enumerate(dims[1:-1]))):
         hidden = keras.layers.Dense(
@@ -161,13 +164,25 @@ def build_feature_embedding(n_features: int) -> keras.Model:
     if int(n_features) < 1:
         raise ValueError(f"n_features must be positive, got {n_features}")
     inputs = keras.Input(shape=(int(n_features),), name="features")
-    embedding = keras.layers.UnitNormalization(name="embedding")(inputs)
+    embedding = keras.layers.UnitNormalization(name=EMBEDDING_LAYER)(inputs)
     return keras.Model(inputs, embedding, name="encoder")
 
 
 def has_decoder(model: keras.Model) -> bool:
     """Whether ``model`` reconstructs its input (an autoencoder, not an embedding)."""
     return any(layer.name == "reconstruction" for layer in model.layers)
+
+
+def encoder_of(autoencoder: keras.Model) -> keras.Model:
+    """The encoder inside an autoencoder (also a reloaded one), sharing its weights.
+
+    Saving the autoencoder is then enough: its encoder need not be stored apart.
+    """
+    return keras.Model(
+        autoencoder.input,
+        autoencoder.get_layer(EMBEDDING_LAYER).output,
+        name="encoder",
+    )
 
 
 def _tensor(

@@ -26,15 +26,6 @@ from netflix_dec.params import DecClusteringParams
 logger = logging.getLogger(__name__)
 
 
-def _encoder_of(autoencoder: KerasModel) -> KerasModel:
-    """The encoder inside a (reloaded) autoencoder, sharing its weights."""
-    import keras
-
-    return keras.Model(
-        autoencoder.input, autoencoder.get_layer("embedding").output, name="encoder"
-    )
-
-
 def train_dec(
     autoencoder: KerasModel,
     features: FeatureMatrix,
@@ -50,7 +41,7 @@ def train_dec(
     """
     from netflix_dec import dec
 
-    encoder = _encoder_of(autoencoder)
+    encoder = dec.encoder_of(autoencoder)
     decoder = dec.has_decoder(autoencoder)
     idec = params.variant == "idec" and decoder
     logger.info(

@@ -114,13 +114,14 @@ def embedding_kind(params: EncodingParams) -> str:
 
 def pretrain_autoencoder(
     features: FeatureMatrix, params: EncodingParams
-) -> tuple[KerasModel, KerasModel, dict[str, list[float]]]:
+) -> tuple[KerasModel, dict[str, list[float]]]:
     """Build and train the autoencoder, or the feature embedding that needs none.
 
     Returns:
-        ``(autoencoder, encoder, history)``. With the feature embedding (see
-        :func:`embedding_kind`) both models are the one L2-normalising
-        embedding and the history is empty: there is nothing to pretrain.
+        ``(autoencoder, history)``; :func:`netflix_dec.dec.encoder_of` finds
+        the encoder inside. With the feature embedding (see
+        :func:`embedding_kind`) the model is the L2-normalising embedding
+        itself and the history is empty: there is nothing to pretrain.
     """
     import keras
 
@@ -146,8 +147,8 @@ def pretrain_autoencoder(
             params.embedding,
         )
         embedding = dec.build_feature_embedding(features.shape[1])
-        return embedding, embedding, {"loss": []}
-    autoencoder, encoder = dec.build_autoencoder(
+        return embedding, {"loss": []}
+    autoencoder, _ = dec.build_autoencoder(
         dims,
         activation=params.activation,
         sparse_input=sparse.issparse(features),
@@ -178,14 +179,14 @@ def pretrain_autoencoder(
         # A live progress bar in a terminal, one line per epoch in files and CI logs.
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    return autoencoder, encoder, history
+    return autoencoder, history
 
 
-def embed_titles(encoder: KerasModel, features: FeatureMatrix) -> np.ndarray:
-    """Each title's embedding from the pretrained encoder."""
+def embed_titles(autoencoder: KerasModel, features: FeatureMatrix) -> np.ndarray:
+    """Each title's embedding from the pretrained autoencoder's encoder."""
     from netflix_dec import dec
 
-    return dec.predict(encoder, features).astype(np.float32)
+    return dec.predict(dec.encoder_of(autoencoder), features).astype(np.float32)
 
 
 def plot_loss_curve(history: dict[str, list[float]]) -> Figure:

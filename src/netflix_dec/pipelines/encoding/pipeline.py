@@ -23,12 +23,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.pretrain_autoencoder,
                 ["features", "params:encoding"],
-                ["autoencoder", "encoder", "pretraining_history"],
+                ["autoencoder", "pretraining_history"],
                 name="pretrain_autoencoder",
             ),
             node(
                 nodes.embed_titles,
-                ["encoder", "features"],
+                ["autoencoder", "features"],
                 "embeddings",
                 name="embed_titles",
             ),

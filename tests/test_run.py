@@ -167,8 +167,71 @@ def test_kedro_viz_shows_every_node_of_every_pipeline(tmp_path: Path):
     api = json.loads((root / "build/api/main").read_text(encoding="utf-8"))
     bootstrap_project(root)
     shown = {node["full_name"] for node in api["nodes"] if node["type"] == "task"}
-    for name in ("data_processing", "encoding", "dec_clustering", "visualization"):
+    for name in (
+        "data_processing",
+        "encoding",
+        "dec_clustering",
+        "visualization",
+        "assign",
+    ):
         expected = {node.name for node in pipelines[name].nodes}
         assert expected and expected <= shown, f"{name}: missing {expected - shown}"
         assert name in api["modular_pipelines"]
     assert "heap" not in (root / "build/index.html").read_text(encoding="utf-8")
+
+
+def test_assigning_the_training_titles_reproduces_the_run(
+    finished_run: Path, tmp_path: Path, monkeypatch
+):
+    root = shutil.copytree(finished_run, tmp_path / "project")
+    data = root / "data"
+    shutil.copy2(data / "03_primary/clean_titles.csv", data / "01_raw/new_titles.csv")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.delenv("NEW_TITLES_CSV", raising=False)
+    run_kedro_session(root, ["assign"], env="fast")
+    assigned = pd.read_csv(data / "07_model_output/assigned_titles.csv")
+    q = np.load(data / "07_model_output/soft_assignments.npy")
+    clusters = pd.read_csv(data / "07_model_output/clusters.csv")
+    assert assigned.columns.tolist() == [
+        "show_id",
+        "title",
+        "cluster",
+        "confidence",
+        "runner_up",
+        "novel",
+        "seen",
+    ]
+    assert assigned["show_id"].tolist() == clusters["show_id"].tolist()
+    assert (assigned["cluster"] == clusters["cluster"]).all()
+    np.testing.assert_allclose(assigned["confidence"], q.max(axis=1), rtol=0, atol=1e-6)
+    assert assigned["seen"].all()
+    report = _json(root, "assignment_report.json")
+    assert report["features_computed"] == 0
+    assert report["features_reused"] == len(clusters)
+    assert 0.03 <= report["share_novel"] <= 0.07
+
+
+def test_assign_before_training_names_the_command_that_trains(tmp_path: Path):
+    root = make_project_copy(tmp_path)
+    result = kedro(root, "run", "--pipelines", "assign")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "No trained model yet" in output, output[-3000:]
+    assert "dec_model (data/06_models/dec_model.keras)" in output
+    assert "`kedro run`" in output
+    assert "Running node" not in output
+
+
+def test_a_second_run_embeds_nothing(finished_run: Path, tmp_path: Path):
+    root = shutil.copytree(finished_run, tmp_path / "project")
+    result = kedro(
+        root, "run", "--env", "fast", "--to-nodes", "encoding.encode_descriptions"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    clean = pd.read_csv(root / "data/03_primary/clean_titles.csv")
+    distinct = clean["description"].nunique()
+    assert f"{distinct} reused from the feature cache, 0 computed" in output, output[
+        -3000:
+    ]

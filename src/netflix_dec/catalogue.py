@@ -36,6 +36,10 @@ ENV_VAR = "NETFLIX_TITLES_CSV"
 REAL_TITLES_PATH = "data/01_raw/netflix_titles.csv"
 SAMPLE_PATH = Path("data/01_raw/sample/netflix_titles_sample.csv")
 
+# New titles to assign to trained clusters: the Kaggle columns, or at least these.
+NEW_TITLES_COLUMNS = ("show_id", "title", "description")
+NEW_TITLES_ENV_VAR = "NEW_TITLES_CSV"
+
 
 class RawTitlesError(ValueError):
     """The raw catalogue cannot be used as it is; the message says why."""
@@ -64,6 +68,11 @@ def raw_titles_path(real: str = REAL_TITLES_PATH, sample: str = "") -> str:
     return sample
 
 
+def new_titles_path(default: str) -> str:
+    """The new titles to assign: the file named by ``NEW_TITLES_CSV``, else ``default``."""
+    return os.environ.get(NEW_TITLES_ENV_VAR, "").strip() or default
+
+
 def describe_source(path: str | Path, sample: str | Path = SAMPLE_PATH) -> str:
     """One log line saying which catalogue a run reads and how to change it."""
     path = Path(path)
@@ -88,28 +97,56 @@ def check_titles_file(path: str | Path, types: Sequence[str]) -> None:
             the selected types.
     """
     path = Path(path)
-    if path.is_dir():
-        raise RawTitlesError(
-            f"Raw catalogue {path} is a directory; expected a CSV file such as "
-            f"Kaggle's netflix_titles.csv. Set {ENV_VAR} to the file itself."
-        )
-    if not path.is_file():
-        raise RawTitlesError(f"Raw catalogue {path} does not exist.")
-    if path.stat().st_size == 0:
-        raise RawTitlesError(f"Raw catalogue {path} is empty (0 bytes).")
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise RawTitlesError(
-            f"Raw catalogue {path} is not a UTF-8 CSV file: {error}"
-        ) from error
-    except pd.errors.EmptyDataError as error:
-        raise RawTitlesError(f"Raw catalogue {path} has no header row.") from error
+    header = _read_header(path, "Raw catalogue", ENV_VAR)
     check_columns(header.columns, source=str(path))
     types_present = pd.read_csv(path, usecols=["type"], encoding="utf-8")["type"]
     if types_present.empty:
         raise RawTitlesError(f"Raw catalogue {path} has a header but no rows.")
     check_types(types_present, types, source=str(path))
+
+
+def check_new_titles_file(path: str | Path) -> None:
+    """Fail fast, naming the file, when the new titles to assign cannot be used.
+
+    The same checks as :func:`check_titles_file`, except that only
+    ``show_id``, ``title`` and ``description`` are required.
+
+    Raises:
+        RawTitlesError: The file is missing, a directory, empty, not CSV, has
+            no rows or lacks a required column.
+    """
+    path = Path(path)
+    header = _read_header(path, "New titles file", NEW_TITLES_ENV_VAR)
+    missing = [c for c in NEW_TITLES_COLUMNS if c not in set(header.columns)]
+    if missing:
+        raise RawTitlesError(
+            f"{path} is missing column(s) {missing}; new titles need at least "
+            f"{list(NEW_TITLES_COLUMNS)} (the 12 Kaggle columns are fine too). "
+            f"Columns found: {list(header.columns)}."
+        )
+    if pd.read_csv(path, usecols=["show_id"], encoding="utf-8").empty:
+        raise RawTitlesError(f"New titles file {path} has a header but no rows.")
+
+
+def _read_header(path: Path, what: str, env_var: str) -> pd.DataFrame:
+    """The header of a CSV file, or an error naming what is wrong with the file."""
+    if path.is_dir():
+        raise RawTitlesError(
+            f"{what} {path} is a directory; expected a CSV file. Set {env_var} "
+            "to the file itself."
+        )
+    if not path.is_file():
+        raise RawTitlesError(f"{what} {path} does not exist.")
+    if path.stat().st_size == 0:
+        raise RawTitlesError(f"{what} {path} is empty (0 bytes).")
+    try:
+        return pd.read_csv(path, nrows=0, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise RawTitlesError(
+            f"{what} {path} is not a UTF-8 CSV file: {error}"
+        ) from error
+    except pd.errors.EmptyDataError as error:
+        raise RawTitlesError(f"{what} {path} has no header row.") from error
 
 
 def check_columns(columns: Sequence[str], source: str) -> None:

@@ -17,7 +17,9 @@ from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel, ValidationError
 
 from netflix_dec.catalogue import (
+    NEW_TITLES_ENV_VAR,
     check_columns,
+    check_new_titles_file,
     check_titles_file,
     check_titles_left,
     clean_catalogue,
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 RAW_DATASET = "raw_titles"
 CLEAN_DATASET = "clean_titles"
+NEW_DATASET = "new_titles"
 
 
 class RunInfoHooks:
@@ -49,6 +52,11 @@ class RunInfoHooks:
                 from netflix_dec.minilm import locate_model_dir
 
                 locate_model_dir()  # raises, saying how to install the model
+        check_inputs_exist(pipeline, catalog)
+        if NEW_DATASET in pipeline.inputs():
+            path = catalog.get(NEW_DATASET)._describe().get("filepath")
+            logger.info("New titles to assign: %s.", path)
+            check_new_titles_file(path)
         check_titles(pipeline, catalog)
 
 
@@ -116,6 +124,61 @@ def check_parameter_groups(parameters: dict[str, Any]) -> None:
                     f"Parameter group '{group}' is not valid (conf/*/parameters*.yml "
                     f"or --params): {error}"
                 ) from error
+
+
+def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
+    """Refuse to start when an input no node of this run makes is missing.
+
+    ``kedro run --pipelines assign`` before any training, or ``--pipelines
+    visualization`` before clustering, would otherwise fail midway on a bare
+    "file not found"; this names each missing file and the command that makes it.
+    """
+    from kedro.framework.project import pipelines as registered
+
+    from netflix_dec.datasets import FeatureCache
+
+    missing = []
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name in {"parameters", RAW_DATASET}:
+            continue
+        if name not in catalog or isinstance(catalog.get(name), FeatureCache):
+            continue
+        if not catalog.exists(name):
+            missing.append(name)
+    if not missing:
+        return
+    lines = []
+    for name in missing:
+        described = catalog.get(name)._describe()
+        where = described.get("filepath") or described.get("path") or ""
+        makers = sorted(
+            key
+            for key, pipe in registered.items()
+            if key != "__default__" and name in pipe.all_outputs()
+        )
+        how = (
+            f"made by the {', '.join(makers)} pipeline"
+            if makers
+            else "not made by any pipeline: provide it"
+        )
+        if name == NEW_DATASET:
+            how = (
+                "put the titles to assign there, or set "
+                f"{NEW_TITLES_ENV_VAR} to their file"
+            )
+        lines.append(f"  {name} ({where}): {how}")
+    trained = "dec_model" in missing
+    raise FileNotFoundError(
+        ("No trained model yet. " if trained else "")
+        + "This run needs inputs that do not exist:\n"
+        + "\n".join(lines)
+        + (
+            "\nTrain a model first with `kedro run` (the default pipelines), then "
+            "run this command again."
+            if trained
+            else "\nRun the pipelines that make them first (`kedro run` makes all)."
+        )
+    )
 
 
 def _compact(values: Any) -> str:

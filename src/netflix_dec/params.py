@@ -174,10 +174,21 @@ class VisualizationParams(_Params):
     seed: int = Seed
 
 
+class AssignParams(_Params):
+    """``assign``: how new titles are flagged."""
+
+    novelty_percentile: float = Field(
+        ge=0,
+        le=100,
+        description="Percentile of the training confidences below which a title is novel.",
+    )
+
+
 # One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.
 PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "data_processing": DataProcessingParams,
     "encoding": EncodingParams,
     "dec_clustering": DecClusteringParams,
     "visualization": VisualizationParams,
+    "assign": AssignParams,
 }

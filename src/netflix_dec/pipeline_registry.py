@@ -5,13 +5,21 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+# Pipelines that use a trained model rather than make one.
+ON_REQUEST = ("assign",)
+
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register every pipeline and a default made of all of them.
+    """Register every pipeline and a default made of the training ones.
+
+    ``assign`` places new titles with a trained model: it runs on request
+    (``kedro run --pipelines assign``), never as part of training.
 
     Returns:
         A mapping from pipeline names to ``Pipeline`` objects.
     """
     pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values())
+    pipelines["__default__"] = sum(
+        pipe for name, pipe in pipelines.items() if name not in ON_REQUEST
+    )
     return pipelines

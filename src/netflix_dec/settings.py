@@ -6,7 +6,7 @@ else can be set here.
 
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
-from netflix_dec.catalogue import raw_titles_path
+from netflix_dec.catalogue import new_titles_path, raw_titles_path
 from netflix_dec.hooks import NodeTimingHooks, RunInfoHooks
 
 HOOKS = (RunInfoHooks(), NodeTimingHooks())
@@ -14,7 +14,10 @@ HOOKS = (RunInfoHooks(), NodeTimingHooks())
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"raw_titles_path": raw_titles_path},
+    "custom_resolvers": {
+        "raw_titles_path": raw_titles_path,
+        "new_titles_path": new_titles_path,
+    },
     # An environment overrides single keys of a parameter group (`fast` sets
     # `encoding.epochs` and keeps the rest of `encoding` from base).
     "merge_strategy": {"parameters": "soft"},

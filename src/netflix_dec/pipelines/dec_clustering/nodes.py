@@ -19,7 +19,7 @@ from netflix_dec.evaluation import (
     split_genres,
     weak_genre_labels,
 )
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.features import FeatureMatrix, feature_width, settings_key
 from netflix_dec.lazy import KerasModel
 from netflix_dec.params import DecClusteringParams
 
@@ -148,6 +148,26 @@ def assign_clusters(titles: pd.DataFrame, soft_assignments: np.ndarray) -> pd.Da
             "confidence": soft_assignments.max(axis=1).round(4),
         }
     )
+
+
+def calibrate_novelty(
+    soft_assignments: np.ndarray, text_encoder: dict[str, Any]
+) -> dict[str, Any]:
+    """What new titles are measured against: training confidences and settings.
+
+    The confidence percentiles let the assign pipeline flag a new title as
+    novel when it fits its cluster worse than nearly every training title; the
+    feature settings let it refuse an encoder from another run.
+    """
+    confidence = soft_assignments.max(axis=1).astype(np.float64)
+    return {
+        "titles": int(soft_assignments.shape[0]),
+        "n_clusters": int(soft_assignments.shape[1]),
+        "features": text_encoder["features"],
+        "feature_width": feature_width(text_encoder),
+        "settings_key": settings_key(text_encoder),
+        "confidence_percentiles": np.percentile(confidence, np.arange(101)).tolist(),
+    }
 
 
 # Of a cluster's top three words, none may name more than this many clusters.

@@ -27,6 +27,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="assign_clusters",
             ),
             node(
+                nodes.calibrate_novelty,
+                ["soft_assignments", "text_encoder"],
+                "dec_calibration",
+                name="calibrate_novelty",
+            ),
+            node(
                 nodes.summarize_clusters,
                 ["clean_titles", "clusters", "params:dec_clustering"],
                 "cluster_summary",

@@ -1,0 +1,262 @@
+"""Place new titles in the trained clusters: every check first, then one pass.
+
+Nothing is refitted: the new descriptions are encoded with the saved text
+encoder (reusing cached rows), and the saved DEC model maps their features to
+soft assignments. A title whose confidence is below a low percentile of the
+training titles' confidences is flagged ``novel``: it fits no cluster as well
+as nearly all training titles fit theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from netflix_dec.features import encode as encode_features
+from netflix_dec.features import feature_width, settings_key
+from netflix_dec.params import AssignParams, EncodingParams
+
+if TYPE_CHECKING:
+    import keras
+
+    from netflix_dec.datasets import FeatureCache
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("show_id", "title", "description")
+OUTPUT_COLUMNS = (
+    "show_id",
+    "title",
+    "cluster",
+    "confidence",
+    "runner_up",
+    "novel",
+    "seen",
+)
+_SHOWN = 10
+
+
+class NewTitlesError(ValueError):
+    """The new titles cannot be assigned as they are; the message says why."""
+
+
+class ModelMismatchError(ValueError):
+    """The saved model, encoder and calibration are not from one training run."""
+
+
+def _normalise(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.split().str.join(" ").str.casefold()
+
+
+def check_new_titles(
+    new_titles: pd.DataFrame, training_titles: pd.DataFrame
+) -> pd.DataFrame:
+    """Check the new titles and flag those the model was trained on.
+
+    A title is ``seen`` when a training title has the same title and
+    description (case and spacing aside); ``show_id`` alone is not trusted,
+    as another export of a catalogue may number its titles differently.
+
+    Returns:
+        ``show_id``, ``title``, ``description`` and ``seen``, in file order.
+
+    Raises:
+        NewTitlesError: A required column is missing, there is no row, a
+            ``show_id`` repeats, or a description is blank.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in new_titles.columns]
+    if missing:
+        raise NewTitlesError(
+            f"new_titles is missing column(s) {missing}; it needs at least "
+            f"{list(REQUIRED_COLUMNS)} (the 12 Kaggle columns are fine too). "
+            f"Columns found: {list(new_titles.columns)}."
+        )
+    if new_titles.empty:
+        raise NewTitlesError("new_titles has a header but no rows: nothing to assign.")
+    ids = new_titles["show_id"]
+    if ids.isna().any():
+        rows = (np.flatnonzero(ids.isna()) + 2).tolist()[:_SHOWN]
+        raise NewTitlesError(f"new_titles has rows without a show_id (lines {rows}).")
+    repeated = ids[ids.duplicated()].astype(str).unique().tolist()
+    if repeated:
+        raise NewTitlesError(
+            f"show_id must identify one new title, but {len(repeated)} repeat: "
+            f"{repeated[:_SHOWN]}."
+        )
+    blank = _normalise(new_titles["description"]) == ""
+    if blank.any():
+        raise NewTitlesError(
+            f"{int(blank.sum())} new title(s) have no description, which is what "
+            f"places a title in a cluster: show_id {ids[blank].astype(str).tolist()[:_SHOWN]}."
+        )
+    checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    known = set(
+        zip(
+            _normalise(training_titles["title"]),
+            _normalise(training_titles["description"]),
+            strict=True,
+        )
+    )
+    checked["seen"] = [
+        pair in known
+        for pair in zip(
+            _normalise(checked["title"]),
+            _normalise(checked["description"]),
+            strict=True,
+        )
+    ]
+    logger.info(
+        "New titles: %d, of which %d already in the training set (flagged seen).",
+        len(checked),
+        int(checked["seen"].sum()),
+    )
+    return checked
+
+
+def check_model_matches(
+    text_encoder: dict[str, Any],
+    dec_model: keras.Model,
+    calibration: dict[str, Any],
+    training_titles: pd.DataFrame,
+) -> None:
+    """Refuse a text encoder, model and calibration from different runs.
+
+    Raises:
+        ModelMismatchError: Naming what the model was trained on and what the
+            saved encoder makes.
+    """
+    trained = f"{calibration['features']} features {calibration['feature_width']} wide"
+    encoder_width = feature_width(text_encoder)
+    makes = f"{text_encoder['features']} features {encoder_width} wide"
+    model_width = int(dec_model.input_shape[-1])
+    retrain = "Train them together again with `kedro run`."
+    widths = {calibration["feature_width"], encoder_width} - {None}
+    if widths - {model_width}:
+        raise ModelMismatchError(
+            f"dec_model takes features {model_width} wide and was trained on "
+            f"{trained}, but text_encoder makes {makes}. {retrain}"
+        )
+    if calibration["settings_key"] != settings_key(text_encoder):
+        raise ModelMismatchError(
+            f"dec_model was trained on {trained}, but text_encoder makes {makes} "
+            "with other settings (another vocabulary, model or precision), so its "
+            f"features would not mean what the model learnt. {retrain}"
+        )
+    n_clusters = int(dec_model.output_shape[-1])
+    if n_clusters != calibration["n_clusters"]:
+        raise ModelMismatchError(
+            f"dec_model has {n_clusters} clusters but dec_calibration was made for "
+            f"{calibration['n_clusters']}. {retrain}"
+        )
+    if len(training_titles) != calibration["titles"]:
+        raise ModelMismatchError(
+            f"clean_titles has {len(training_titles)} titles but dec_model was trained "
+            f"on {calibration['titles']}: the files come from different runs. {retrain}"
+        )
+
+
+def novelty_threshold(calibration: dict[str, Any], percentile: float) -> float:
+    """The training confidence at ``percentile`` (interpolated between whole ones)."""
+    table = calibration["confidence_percentiles"]
+    return float(np.interp(percentile, np.linspace(0, 100, len(table)), table))
+
+
+def predict_assignments(
+    dec_model: keras.Model, features: np.ndarray | sparse.csr_matrix
+) -> tuple[np.ndarray, np.ndarray]:
+    """Soft assignments and the clustering layer's input, in one predict pass."""
+    import keras
+
+    from netflix_dec import dec
+
+    clustering = next(
+        layer for layer in dec_model.layers if isinstance(layer, dec.ClusteringLayer)
+    )
+    probe = keras.Model(dec_model.input, [clustering.input, dec_model.output])
+    embedding, q = dec.predict(probe, features)
+    return q.astype(np.float32), embedding.astype(np.float32)
+
+
+def assign_new_titles(
+    new_titles: pd.DataFrame,
+    training_titles: pd.DataFrame,
+    text_encoder: dict[str, Any],
+    dec_model: keras.Model,
+    calibration: dict[str, Any],
+    feature_cache: FeatureCache | None,
+    params: AssignParams,
+    encoding: EncodingParams,
+) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray | sparse.csr_matrix, np.ndarray]:
+    """Encode the new descriptions and place them, as the training titles were.
+
+    Returns:
+        The assigned titles (``cluster``, ``confidence`` = the soft
+        assignment's maximum, ``runner_up`` cluster, ``novel``, ``seen``), a
+        report, and the new titles' features and DEC embeddings (for the map).
+    """
+    check_model_matches(text_encoder, dec_model, calibration, training_titles)
+    features, stats = encode_features(
+        new_titles["description"].astype(str).tolist(),
+        text_encoder,
+        cache=feature_cache,
+        batch_size=encoding.sentence_batch_size,
+    )
+    q, embedding = predict_assignments(dec_model, features)
+    ranked = np.argsort(-q, axis=1, kind="stable")
+    confidence = q[np.arange(len(q)), ranked[:, 0]]
+    threshold = novelty_threshold(calibration, params.novelty_percentile)
+    assigned = pd.DataFrame(
+        {
+            "show_id": new_titles["show_id"].to_numpy(),
+            "title": new_titles["title"].to_numpy(),
+            "cluster": ranked[:, 0].astype(int),
+            "confidence": confidence.astype(np.float64),
+            "runner_up": ranked[:, 1].astype(int),
+            "novel": confidence < threshold,
+            "seen": new_titles["seen"].to_numpy(dtype=bool),
+        }
+    )
+    report = _report(assigned, calibration, threshold, params, stats)
+    logger.info(
+        "Assigned %d titles to %d clusters: %d novel (confidence below %.4f, the "
+        "training titles' %g%% percentile), %d seen in training.",
+        len(assigned),
+        calibration["n_clusters"],
+        report["novel"],
+        threshold,
+        params.novelty_percentile,
+        report["seen"],
+    )
+    return assigned, report, features, embedding
+
+
+def _report(
+    assigned: pd.DataFrame,
+    calibration: dict[str, Any],
+    threshold: float,
+    params: AssignParams,
+    stats: Any,
+) -> dict[str, Any]:
+    per_cluster = assigned.groupby("cluster").agg(
+        titles=("show_id", "size"), novel=("novel", "sum")
+    )
+    return {
+        "titles": len(assigned),
+        "novel": int(assigned["novel"].sum()),
+        "share_novel": round(float(assigned["novel"].mean()), 4),
+        "seen": int(assigned["seen"].sum()),
+        "novelty_threshold": threshold,
+        "novelty_percentile": params.novelty_percentile,
+        "n_clusters": calibration["n_clusters"],
+        "features": calibration["features"],
+        "features_reused": stats.reused,
+        "features_computed": stats.computed,
+        "clusters": [
+            {"cluster": int(c), "titles": int(row.titles), "novel": int(row.novel)}
+            for c, row in per_cluster.iterrows()
+        ],
+    }

@@ -169,3 +169,35 @@ def test_the_threshold_interpolates_the_stored_percentiles():
     calibration = {"confidence_percentiles": list(np.linspace(0.2, 1.0, 101))}
     assert nodes.novelty_threshold(calibration, 5) == pytest.approx(0.24)
     assert nodes.novelty_threshold(calibration, 2.5) == pytest.approx(0.22)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: None, "does not exist"),
+        (lambda p: p.write_bytes(b""), "is empty"),
+        (lambda p: p.write_bytes(b"\xff\xfe\x00bad"), "not a UTF-8 CSV"),
+        (
+            lambda p: p.write_text("show_id,title\ns1,A\n"),
+            r"missing column\(s\) \['description'\]",
+        ),
+        (lambda p: p.write_text("show_id,title,description\n"), "header but no rows"),
+    ],
+)
+def test_a_new_titles_file_gets_the_raw_catalogue_checks(tmp_path: Path, make, message):
+    from netflix_dec.catalogue import RawTitlesError, check_new_titles_file
+
+    path = tmp_path / "new_titles.csv"
+    make(path)
+    with pytest.raises(RawTitlesError, match=message) as error:
+        check_new_titles_file(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_minimal_new_titles_file_passes(tmp_path: Path):
+    from netflix_dec.catalogue import check_new_titles_file
+
+    path = tmp_path / "new_titles.csv"
+    path.write_text("show_id,title,description\nn1,A title,Some words.\n")
+    check_new_titles_file(path)

@@ -10,20 +10,21 @@ as nearly all training titles fit theirs.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from netflix_dec.datasets import FeatureCache
 from netflix_dec.features import encode as encode_features
 from netflix_dec.features import feature_width, settings_key
 from netflix_dec.params import AssignParams, EncodingParams
 
-if TYPE_CHECKING:
-    import keras
-
-    from netflix_dec.datasets import FeatureCache
+# The DEC model is a keras.Model. It is typed Any here: Kedro reads these hints
+# at run start to validate the parameter groups, and Keras is imported only
+# inside the functions, so that the hints must resolve without it.
+KerasModel = Any
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def check_new_titles(
 
 def check_model_matches(
     text_encoder: dict[str, Any],
-    dec_model: keras.Model,
+    dec_model: KerasModel,
     calibration: dict[str, Any],
     training_titles: pd.DataFrame,
 ) -> None:
@@ -166,7 +167,7 @@ def novelty_threshold(calibration: dict[str, Any], percentile: float) -> float:
 
 
 def predict_assignments(
-    dec_model: keras.Model, features: np.ndarray | sparse.csr_matrix
+    dec_model: KerasModel, features: np.ndarray | sparse.csr_matrix
 ) -> tuple[np.ndarray, np.ndarray]:
     """Soft assignments and the clustering layer's input, in one predict pass."""
     import keras
@@ -185,7 +186,7 @@ def assign_new_titles(
     new_titles: pd.DataFrame,
     training_titles: pd.DataFrame,
     text_encoder: dict[str, Any],
-    dec_model: keras.Model,
+    dec_model: KerasModel,
     calibration: dict[str, Any],
     feature_cache: FeatureCache | None,
     params: AssignParams,

@@ -7,6 +7,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py quality   # NMI/ARI/accuracy over 3 seeds against baselines
     python benchmarks/run.py quality --groups variants   # only some configurations
     python benchmarks/run.py dec-step  # ms per DEC training step
+    python benchmarks/run.py assign    # 1,000 new titles, features cached or not
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -32,7 +33,15 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import dec_step, levers, quality, report, scale, speed  # noqa: E402
+from benchmarks import (  # noqa: E402
+    assign,
+    dec_step,
+    levers,
+    quality,
+    report,
+    scale,
+    speed,
+)
 from benchmarks.harness import REAL_CSV  # noqa: E402
 
 # Command name -> benchmark module, in the order of results.md's sections.
@@ -42,6 +51,7 @@ BENCHMARKS = {
     "quality": quality,
     "dec-step": dec_step,
     "levers": levers,
+    "assign": assign,
 }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
+import pkgutil
 import resource
 import threading
 import time
@@ -133,8 +136,6 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
     visualization`` before clustering, would otherwise fail midway on a bare
     "file not found"; this names each missing file and the command that makes it.
     """
-    from kedro.framework.project import pipelines as registered
-
     from netflix_dec.datasets import FeatureCache
 
     missing = []
@@ -147,14 +148,15 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
             missing.append(name)
     if not missing:
         return
+    registered = _every_pipeline()
     lines = []
     for name in missing:
         described = catalog.get(name)._describe()
-        where = described.get("filepath") or described.get("path") or ""
+        where = str(described.get("filepath") or described.get("path") or "")
+        with contextlib.suppress(ValueError):
+            where = str(Path(where).relative_to(Path.cwd()))
         makers = sorted(
-            key
-            for key, pipe in registered.items()
-            if key != "__default__" and name in pipe.all_outputs()
+            key for key, pipe in registered.items() if name in pipe.all_outputs()
         )
         how = (
             f"made by the {', '.join(makers)} pipeline"
@@ -179,6 +181,23 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
             else "\nRun the pipelines that make them first (`kedro run` makes all)."
         )
     )
+
+
+def _every_pipeline() -> dict[str, Pipeline]:
+    """Each pipeline folder's pipeline, whichever ones this run loaded.
+
+    Kedro's registry holds only the pipelines a run asked for (``--pipelines``),
+    and the message should name the one that makes a missing input.
+    """
+    import netflix_dec.pipelines as package
+
+    return {
+        module.name: importlib.import_module(
+            f"{package.__name__}.{module.name}"
+        ).create_pipeline()
+        for module in pkgutil.iter_modules(package.__path__)
+        if module.ispkg
+    }
 
 
 def _compact(values: Any) -> str:

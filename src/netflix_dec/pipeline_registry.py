@@ -19,7 +19,10 @@ def register_pipelines() -> dict[str, Pipeline]:
         A mapping from pipeline names to ``Pipeline`` objects.
     """
     pipelines = find_pipelines(raise_errors=True)
+    # Kedro may load only the pipelines a run asks for: the start value keeps
+    # the default a Pipeline when none of the training ones was loaded.
     pipelines["__default__"] = sum(
-        pipe for name, pipe in pipelines.items() if name not in ON_REQUEST
+        (pipe for name, pipe in pipelines.items() if name not in ON_REQUEST),
+        start=Pipeline([]),
     )
     return pipelines

@@ -19,12 +19,8 @@ from scipy import sparse
 from netflix_dec.datasets import FeatureCache
 from netflix_dec.features import encode as encode_features
 from netflix_dec.features import feature_width, settings_key
+from netflix_dec.lazy import KerasModel
 from netflix_dec.params import AssignParams, EncodingParams
-
-# The DEC model is a keras.Model. It is typed Any here: Kedro reads these hints
-# at run start to validate the parameter groups, and Keras is imported only
-# inside the functions, so that the hints must resolve without it.
-KerasModel = Any
 
 logger = logging.getLogger(__name__)
 

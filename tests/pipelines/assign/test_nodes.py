@@ -10,12 +10,13 @@ import pytest
 
 from netflix_dec import dec, features, text
 from netflix_dec.datasets import FeatureCache
-from netflix_dec.params import AssignParams, EncodingParams
+from netflix_dec.params import AssignParams, DecClusteringParams, EncodingParams
 from netflix_dec.pipelines.assign import nodes
 from netflix_dec.pipelines.dec_clustering.nodes import calibrate_novelty
 
 ENCODING = EncodingParams(
     features="tfidf",
+    embedding="auto",
     max_words=400,
     dims=[None, 16, 4],
     activation="relu",
@@ -39,9 +40,25 @@ def trained(sample_titles, tmp_path_factory):
     x, _ = features.encode(titles["description"].tolist(), state, cache)
     autoencoder, encoder = dec.build_autoencoder([x.shape[1], 16, 4], seed=0)
     dec.pretrain_autoencoder(autoencoder, x, epochs=3, batch_size=32)
-    result = dec.fit_dec(
-        encoder, x, 5, maxiter=20, update_interval=10, kmeans_n_init=2, verbose=False
+    params = DecClusteringParams(
+        n_clusters=5,
+        variant="dec",
+        gamma=0.1,
+        alpha=1.0,
+        batch_size=32,
+        maxiter=20,
+        update_interval=10,
+        tol=0.001,
+        learning_rate=0.01,
+        momentum=0.9,
+        kmeans_n_init=2,
+        guard="none",
+        silhouette_sample=1000,
+        top_words=3,
+        examples=2,
+        seed=0,
     )
+    result = dec.fit_dec(encoder, x, params, verbose=False)
     calibration = calibrate_novelty(result.q, state)
     return titles, state, result, calibration, cache
 

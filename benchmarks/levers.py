@@ -31,7 +31,8 @@ NODES = (
     "encoding.encode_descriptions",
     "encoding.pretrain_autoencoder",
     "dec_clustering.train_dec",
-    "visualization.project_2d",
+    "visualization.project_2d",  # the baseline's t-SNE node (scikit-learn)
+    "visualization.build_points",  # openTSNE, with the points table
 )
 # (precision, batch size) of the MiniLM encoder; the first is the baseline's.
 ENCODER_SETTINGS = (

@@ -20,6 +20,8 @@ from bokeh.models import (
 
 from netflix_dec.explorer import (
     HOVER_TARGET_NAME,
+    NEW_TITLES_LABEL,
+    ORIGIN_FILTER_NAME,
     PLOT_NAME,
     REQUIRED_COLUMNS,
     SEARCH_INPUT_NAME,
@@ -108,7 +110,32 @@ def test_one_renderer_and_legend_item_per_non_empty_cluster() -> None:
     # All renderers share one source, so a search fades every cluster alike.
     sources = {id(r.data_source) for r in plot.renderers}
     assert len(sources) == 1
-    assert [r.view.filter.group for r in renderers] == ["0", "2", "5"]
+    assert [r.tags for r in renderers] == [["0"], ["2"], ["5"]]
+    # Each shows its cluster's training titles (new titles have their own).
+    groups = [[f.group for f in r.view.filter.operands] for r in renderers]
+    assert groups == [["0", "training"], ["2", "training"], ["5", "training"]]
+
+
+def test_new_titles_get_their_own_renderer_and_a_filter() -> None:
+    points = make_points()
+    points["new"] = [False] * (len(points) - 2) + [True, True]
+    layout = build_explorer(points, LABELS)
+    plot = layout.select_one({"name": PLOT_NAME})
+    legend = plot.select_one({"type": Legend})
+    fresh = plot.select_one({"name": NEW_TITLES_LABEL.format(n=2)})
+    assert fresh.tags == ["new"] and fresh.view.filter.group == "new"
+    assert legend.items[-1].renderers == [fresh]
+    boxes = layout.select_one({"name": ORIGIN_FILTER_NAME})
+    assert boxes.labels == ["training titles", "new titles"] and boxes.active == [0, 1]
+    assert layout.select_one({"name": SOURCE_NAME}).data["origin"][-2:] == [
+        "new",
+        "new",
+    ]
+    # Without new titles the explorer has no such filter.
+    assert (
+        build_explorer(make_points(), LABELS).select_one({"name": ORIGIN_FILTER_NAME})
+        is None
+    )
 
 
 def test_legend_labels_show_id_and_top_words() -> None:

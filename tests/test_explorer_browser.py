@@ -18,6 +18,7 @@ import pytest
 
 from netflix_dec.explorer import (
     HOVER_TARGET_NAME,
+    NEW_TITLES_LABEL,
     PLOT_NAME,
     SOURCE_NAME,
     build_explorer,
@@ -102,6 +103,25 @@ def _points() -> pd.DataFrame:
 POINTS = _points()
 
 
+NEW_POINTS = pd.DataFrame(
+    {
+        "x": [2.0, 27.0, 52.0],
+        "y": [20.0, 30.0, 20.0],
+        "show_id": ["n0", "n1", "n2"],
+        "title": ["Fresh title zero", "Fresh title one", "Fresh title two"],
+        "director": "New director",
+        "release_year": 2024,
+        "listed_in": "Dramas",
+        "description": "Just arrived.",
+        "cluster": [0, 1, 2],
+        "confidence": 0.4,
+        "new": True,
+    }
+)
+OVERLAY = pd.concat([POINTS.assign(new=False), NEW_POINTS], ignore_index=True)
+FIRST_NEW = len(POINTS)
+
+
 @dataclass
 class PageWatch:
     """Everything the page did that a safe, offline page must not do."""
@@ -137,10 +157,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("explorer_site")
-    layout = build_explorer(POINTS, LABELS, title="Browser test")
-    (root / "explorer.html").write_text(
-        explorer_html(layout, "Browser test"), encoding="utf-8"
-    )
+    for name, points in (("explorer.html", POINTS), ("overlay.html", OVERLAY)):
+        layout = build_explorer(points, LABELS, title="Browser test")
+        (root / name).write_text(
+            explorer_html(layout, "Browser test"), encoding="utf-8"
+        )
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -172,6 +193,11 @@ def loaded(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:
     The watch accumulates over all tests, so every ``assert_clean`` also covers
     what earlier tests did on the page.
     """
+    yield from _open(browser, base_url, "explorer.html")
+
+
+def _open(browser: Any, base_url: str, name: str) -> Iterator[tuple[Any, PageWatch]]:
+    """Open one explorer page, watching what it does."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     watch = PageWatch(base_url)
@@ -197,7 +223,7 @@ def loaded(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:
             route.abort()
 
     page.route("**/*", route)
-    page.goto(f"{base_url}/explorer.html")
+    page.goto(f"{base_url}/{name}")
     page.wait_for_function(READY_JS, timeout=15_000)
     try:
         yield page, watch
@@ -355,4 +381,68 @@ def test_legend_click_hides_cluster_from_plot_and_hover(
     legend_entry.click()  # and back
     wait_hoverable(len(POINTS))
     assert XSS_TITLE in _hover_tooltip_text(page, XSS_INDEX)
+    watch.assert_clean(page)
+
+
+@pytest.fixture(scope="module")
+def overlay(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:
+    """The explorer of an assign run: training titles plus three new ones."""
+    yield from _open(browser, base_url, "overlay.html")
+
+
+def _hoverable(page: Any) -> int:
+    return page.evaluate(
+        "(name) => Bokeh.documents[0].get_model_by_name(name).view.indices.count",
+        HOVER_TARGET_NAME,
+    )
+
+
+def test_overlay_marks_new_titles_and_filters_them(
+    overlay: tuple[Any, PageWatch],
+) -> None:
+    page, watch = overlay
+    stats = page.evaluate(
+        """([plotName, label]) => {
+          const plot = Bokeh.documents[0].get_model_by_name(plotName);
+          const items = plot.right[0].items;
+          const fresh = Bokeh.documents[0].get_model_by_name(label);
+          return {
+            legend: items.map((item) => item.label.value),
+            rendered: Bokeh.index.find_one(fresh).glyph.sx.length,
+            marker: fresh.glyph.marker.value,
+          };
+        }""",
+        [PLOT_NAME, NEW_TITLES_LABEL.format(n=3)],
+    )
+    assert stats["legend"][-1] == NEW_TITLES_LABEL.format(n=3)
+    assert len(stats["legend"]) == N_CLUSTERS + 1
+    assert stats["rendered"] == 3 and stats["marker"] == "star"
+    text = _hover_tooltip_text(page, FIRST_NEW + 1)
+    assert "Fresh title one" in text and "Title set: new" in text
+    assert f"1 · {LABELS[1]}" in text
+
+    boxes = page.get_by_text("training titles", exact=True)
+    boxes.click()  # only the new titles remain
+    page.wait_for_function(
+        "([name, n]) => Bokeh.documents[0].get_model_by_name(name)"
+        "  .view.indices.count === n",
+        arg=[HOVER_TARGET_NAME, 3],
+        timeout=5_000,
+    )
+    assert "Fresh title zero" in _hover_tooltip_text(page, FIRST_NEW)
+    page.get_by_text("new titles", exact=True).click()  # nothing left
+    page.wait_for_function(
+        "([name]) => Bokeh.documents[0].get_model_by_name(name)"
+        "  .view.indices.count === 0",
+        arg=[HOVER_TARGET_NAME],
+        timeout=5_000,
+    )
+    boxes.click()  # training titles only
+    page.wait_for_function(
+        "([name, n]) => Bokeh.documents[0].get_model_by_name(name)"
+        "  .view.indices.count === n",
+        arg=[HOVER_TARGET_NAME, len(POINTS)],
+        timeout=5_000,
+    )
+    assert _hoverable(page) == len(POINTS)
     watch.assert_clean(page)

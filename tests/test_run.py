@@ -209,6 +209,29 @@ def test_assigning_the_training_titles_reproduces_the_run(
     assert report["features_computed"] == 0
     assert report["features_reused"] == len(clusters)
     assert 0.03 <= report["share_novel"] <= 0.07
+    # The new titles on the training map: every one placed, and in the explorer.
+    placed = json.loads((data / "07_model_output/assigned_points.json").read_text())
+    new = [i for i, is_new in enumerate(placed["columns"]["new"]) if is_new]
+    assert len(new) == len(clusters)
+    assert all(placed["columns"]["x"][i] is not None for i in new)
+    page = (data / "08_reporting/assigned_explorer.html").read_text(encoding="utf-8")
+    assert f"new titles ({len(clusters)})" in page
+
+
+def test_visualization_refuses_outputs_of_two_runs(
+    finished_run: Path, tmp_path: Path, monkeypatch
+):
+    root = shutil.copytree(finished_run, tmp_path / "project")
+    data = root / "data"
+    clusters = pd.read_csv(data / "07_model_output/clusters.csv")
+    clusters.head(1).to_csv(data / "07_model_output/clusters.csv", index=False)
+    explorer = data / "08_reporting/cluster_explorer.html"
+    before = explorer.read_bytes()
+    monkeypatch.chdir(root)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with pytest.raises(Exception, match="come from different runs"):
+        run_kedro_session(root, ["visualization"], env="fast")
+    assert explorer.read_bytes() == before
 
 
 def test_assign_before_training_names_the_command_that_trains(tmp_path: Path):

@@ -42,6 +42,7 @@ from bokeh.layouts import column, row
 from bokeh.models import (
     BooleanFilter,
     CDSView,
+    CheckboxGroup,
     Column,
     ColumnDataSource,
     CustomJS,
@@ -60,8 +61,12 @@ from bokeh.plotting import figure
 from bokeh.resources import INLINE
 from bokeh.transform import factor_cmap
 
+from netflix_dec.points import label as point_label
+
 __all__ = [
     "HOVER_TARGET_NAME",
+    "NEW_TITLES_LABEL",
+    "ORIGIN_FILTER_NAME",
     "PLOT_NAME",
     "REQUIRED_COLUMNS",
     "SEARCH_INPUT_NAME",
@@ -71,6 +76,7 @@ __all__ = [
     "build_explorer",
     "cluster_palette",
     "explorer_html",
+    "message_html",
     "legend_label",
 ]
 
@@ -106,9 +112,13 @@ so the label is stored once per cluster instead of once per point."""
 PLOT_NAME: Final = "cluster_plot"
 SOURCE_NAME: Final = "points"
 SEARCH_INPUT_NAME: Final = "title_search"
+ORIGIN_FILTER_NAME: Final = "origin_filter"
+NEW_TITLES_LABEL: Final = "★ new titles ({n})"
 SEARCH_STATUS_NAME: Final = "search_status"
 HOVER_TARGET_NAME: Final = "hover_target"
 
+_NEW: Final = "new"  # the ``origin`` of titles placed by an assign run
+_TRAINING: Final = "training"
 _TEXT_COLUMNS: Final = ("show_id", "title", "director", "listed_in", "description")
 _MISSING_TEXT: Final = "unknown"
 _SEARCH_IDLE_TEXT: Final = "Type part of a title to highlight matching points."
@@ -129,17 +139,20 @@ _TOOLTIP_TEMPLATE: Final = """
   <div><span style="color: #666;">Genres:</span> @listed_in</div>
   <div><span style="color: #666;">Cluster:</span> @cluster{custom}</div>
   <div><span style="color: #666;">Confidence:</span> @confidence{0.00}</div>
+  <div><span style="color: #666;">Title set:</span> @origin</div>
   <div style="margin-top: 4px; color: #333;">@description</div>
 </div>
 """
 
 # Hidden clusters (legend clicks) must not answer to hover: rebuild the hover
 # target's row mask from the visible cluster renderers' group ids.
-_SYNC_HOVER_JS: Final = """
-const shown = new Set(
-  renderers.filter((r) => r.visible).map((r) => r.view.filter.group)
+_SYNC_HOVER_JS: Final = """const NEW_TAG = "new";
+
+const shown = new Set(renderers.filter((r) => r.visible).map((r) => r.tags[0]));
+const origin = source.data.origin;
+mask.booleans = Array.from(source.data.cluster, (c, i) =>
+  origin[i] === "new" ? shown.has(NEW_TAG) : shown.has(c)
 );
-mask.booleans = Array.from(source.data.cluster, (c) => shown.has(c));
 """
 
 # Plain-text, case-insensitive substring search. ``includes`` never interprets
@@ -212,8 +225,7 @@ def legend_label(cluster: int, words: str | None, max_chars: int = 48) -> str:
     Returns:
         The label text.
     """
-    words = " ".join((words or "").split())  # one line per legend entry
-    label = f"{cluster} · {words}" if words else f"{cluster}"
+    label = point_label(cluster, words)
     if len(label) > max_chars:
         label = label[: max_chars - 1].rstrip(" ,") + "…"
     return label
@@ -281,6 +293,14 @@ def _build_source(points: pd.DataFrame) -> ColumnDataSource:
         "cluster": [str(int(c)) for c in points["cluster"]],
         "confidence": points["confidence"].to_numpy(dtype=np.float64),
         "release_year": _year_column(points["release_year"]),
+        "origin": [
+            _NEW if is_new else _TRAINING
+            for is_new in (
+                points["new"].fillna(False).astype(bool)
+                if "new" in points
+                else [False] * len(points)
+            )
+        ],
     }
     for col in _TEXT_COLUMNS:
         data[col] = _text_column(points[col])
@@ -389,6 +409,9 @@ def build_explorer(
         _add_cluster_renderer(plot, source, c, legend_labels[c], palette[c], size)
         for c in cluster_ids
     ]
+    n_new = source.data["origin"].count(_NEW)
+    if n_new:
+        renderers.append(_add_new_renderer(plot, source, n_new, palette, size))
     # Auto-range on the clusters only; the hover target must not move the axes.
     plot.x_range.renderers = renderers  # type: ignore[attr-defined]
     plot.y_range.renderers = renderers  # type: ignore[attr-defined]
@@ -396,7 +419,61 @@ def build_explorer(
     plot.add_layout(_build_legend(items, height), "right")
     _add_hover(plot, source, renderers, legend_labels, palette, size)
     search, status = _build_search(source, width)
-    return column(row(search, status), plot)
+    if not n_new:
+        return column(row(search, status), plot)
+    return column(row(search, _build_origin_filter(renderers), status), plot)
+
+
+def _add_new_renderer(
+    plot: figure,
+    source: ColumnDataSource,
+    n_new: int,
+    palette: list[str],
+    size: float,
+) -> GlyphRenderer:
+    """New titles (an assign run): stars in their cluster's colour, outlined."""
+    factors = [str(c) for c in range(len(palette))]
+    renderer = plot.scatter(
+        x="x",
+        y="y",
+        source=source,
+        view=CDSView(filter=GroupFilter(column_name="origin", group=_NEW)),
+        marker="star",
+        size=size * 2.4,
+        fill_color=factor_cmap("cluster", palette, factors),
+        fill_alpha=0.95,
+        line_color="#111111",
+        line_width=1.0,
+        selection_fill_alpha=1.0,
+        selection_line_color="#111111",
+        selection_line_width=2.0,
+        nonselection_fill_alpha=0.15,
+        nonselection_line_alpha=0.3,
+        name=NEW_TITLES_LABEL.format(n=n_new),
+    )
+    renderer.tags = [_NEW]
+    return renderer
+
+
+def _build_origin_filter(renderers: list[GlyphRenderer]) -> CheckboxGroup:
+    """Show training titles, new titles or both (legend clicks still work)."""
+    boxes = CheckboxGroup(
+        name=ORIGIN_FILTER_NAME, labels=["training titles", "new titles"], active=[0, 1]
+    )
+    boxes.js_on_change(
+        "active",
+        CustomJS(
+            args={"renderers": renderers},
+            code="""
+const training = cb_obj.active.includes(0);
+const fresh = cb_obj.active.includes(1);
+for (const r of renderers) {
+  r.visible = r.tags[0] === "new" ? fresh : training;
+}
+""",
+        ),
+    )
+    return boxes
 
 
 def _add_cluster_renderer(
@@ -408,11 +485,14 @@ def _add_cluster_renderer(
     size: float,
 ) -> GlyphRenderer:
     """One renderer per cluster, so that the legend can hide clusters one by one."""
-    return plot.scatter(
+    renderer = plot.scatter(
         x="x",
         y="y",
         source=source,
-        view=CDSView(filter=GroupFilter(column_name="cluster", group=str(cluster))),
+        view=CDSView(
+            filter=GroupFilter(column_name="cluster", group=str(cluster))
+            & GroupFilter(column_name="origin", group=_TRAINING)
+        ),
         size=size,
         fill_color=color,
         fill_alpha=0.75,
@@ -425,6 +505,8 @@ def _add_cluster_renderer(
         nonselection_line_alpha=0.0,
         name=label,
     )
+    renderer.tags = [str(cluster)]  # what the hover mask and the filter key on
+    return renderer
 
 
 def _add_hover(
@@ -512,6 +594,15 @@ def _build_search(source: ColumnDataSource, width: int) -> tuple[TextInput, Div]
         ),
     )
     return search, status
+
+
+def message_html(message: str, title: str) -> str:
+    """A self-contained page that says why there is no explorer."""
+    return file_html(
+        Div(text=message, render_as_text=True, disable_math=True, name=PLOT_NAME),
+        resources=INLINE,
+        title=title,
+    )
 
 
 def explorer_html(layout: LayoutDOM, title: str) -> str:

@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from netflix_dec.pipelines.visualization import nodes as visualization
+
 from . import nodes
 
 
@@ -33,6 +35,27 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "new_dec_embeddings",
                 ],
                 name="assign_new_titles",
+            ),
+            # The new titles on the training titles' map, in the explorer.
+            node(
+                visualization.place_new_titles,
+                [
+                    "points",
+                    "assigned_titles",
+                    "checked_new_titles",
+                    "new_features",
+                    "new_dec_embeddings",
+                    "dec_embeddings",
+                    "features",
+                ],
+                "assigned_points",
+                name="place_new_titles",
+            ),
+            node(
+                visualization.build_explorer_html,
+                "assigned_points",
+                "assigned_explorer",
+                name="build_assigned_explorer",
             ),
         ],
         tags="assign",

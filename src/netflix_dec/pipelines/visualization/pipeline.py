@@ -1,4 +1,4 @@
-"""visualization: clusters → a 2-D projection → a PNG map and an HTML explorer."""
+"""visualization: clusters → one points table → a PNG map and an HTML explorer."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -9,32 +9,28 @@ def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
             node(
-                nodes.project_2d,
+                nodes.build_points,
                 [
                     "clusters",
+                    "clean_titles",
+                    "cluster_summary",
                     "dec_embeddings",
                     "embeddings",
                     "features",
                     "params:visualization",
                 ],
-                "projection",
-                name="project_2d",
+                "points",
+                name="build_points",
             ),
             node(
                 nodes.plot_cluster_map,
-                ["projection", "clusters", "cluster_summary", "params:visualization"],
+                "points",
                 "cluster_map_plot",
                 name="plot_cluster_map",
             ),
             node(
                 nodes.build_explorer_html,
-                [
-                    "projection",
-                    "clusters",
-                    "clean_titles",
-                    "cluster_summary",
-                    "params:visualization",
-                ],
+                "points",
                 "cluster_explorer",
                 name="build_cluster_explorer",
             ),

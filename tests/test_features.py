@@ -147,9 +147,11 @@ def test_a_run_killed_while_storing_leaves_nothing_that_is_read(
     cache = FeatureCache(path=str(folder))
     lookup = cache.lookup(["a", "b"])
     assert lookup.rows is None and lookup.missing == ["a", "b"]
-    # The next run stores and reads the rows as if nothing had happened.
+    # The next run stores and reads the rows as if nothing had happened, and
+    # removes the killed run's unfinished file.
     rows, stats = features.encode(TEXTS, tfidf_state, cache)
     assert stats.computed == 4
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
     _, stats = features.encode(TEXTS, tfidf_state, FeatureCache(path=str(folder)))
     assert stats.reused == 4
 

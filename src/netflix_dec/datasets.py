@@ -474,6 +474,18 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
             if not shard.name.startswith(".")
         )
 
+    def _remove_killed_writes(self) -> None:
+        """Remove unfinished shards (``atomic_target`` names) of killed processes.
+
+        Each shard has a name of its own, so the cleanup ``atomic_target`` does
+        for the same file never finds them; this does it for the folder.
+        """
+        for orphan in self._path.glob(f".*.tmp{_CACHE_SUFFIX}"):
+            pid = orphan.name[1:].split(".")[1].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(FileNotFoundError):
+                    orphan.unlink()
+
     def _refresh_index(self) -> None:
         """Read the keys of shards not seen yet (rows are read only when needed)."""
         for shard in self._shards():
@@ -560,6 +572,7 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
             arrays["rows"] = np.asarray(rows)
         digest = hashlib.sha256("\n".join(keys.tolist()).encode()).hexdigest()[:16]
         shard = self._path / f"{digest}-{uuid.uuid4().hex[:8]}{_CACHE_SUFFIX}"
+        self._remove_killed_writes()
         with atomic_target(shard) as temporary, temporary.open("wb") as file:
             np.savez(file, **arrays)
         self._indexed.add(shard)

@@ -191,3 +191,17 @@ def test_train_dec_returns_consistent_outputs():
 def test_bad_parameters_are_rejected(changes, message):
     with pytest.raises(ValidationError, match=message):
         params(**changes)
+
+
+def test_a_cluster_is_named_by_its_most_telling_common_genre():
+    catalogue = pd.Series({"Dramas": 0.5, "Thrillers": 0.1, "Comedies": 0.3})
+    # Dramas is commonest here but as common everywhere; Thrillers sets it apart.
+    counts = pd.Series({"International Movies": 9, "Dramas": 5, "Thrillers": 3})
+    assert nodes.cluster_genre(counts, 10, catalogue) == "Thrillers"
+    # A genre too rare in the cluster does not name it, however telling.
+    counts = pd.Series({"Dramas": 6, "Thrillers": 1})
+    assert nodes.cluster_genre(counts, 10, catalogue) == "Dramas"
+    assert nodes.cluster_genre(pd.Series({"Movies": 4}), 4, catalogue) == "Movies"
+    assert nodes.cluster_name(["cop", "police", "heist"], "Thrillers") == (
+        "cop, police, heist · Thrillers"
+    )

@@ -252,14 +252,31 @@ def distinctive_words(
     return result
 
 
-def cluster_name(words: list[str], genres: pd.Series) -> str:
-    """A short legend name: three distinctive words and the commonest specific genre.
+# A genre names a cluster only if at least this share of its titles list it.
+GENRE_SHARE = 0.2
 
-    Broad tags ("International Movies") are passed over: they hold in most
-    clusters and tell none apart.
+
+def cluster_genre(counts: pd.Series, size: int, catalogue_share: pd.Series) -> str:
+    """The genre that tells a cluster apart: common in it, rarer elsewhere.
+
+    Of the specific genres (not broad tags such as "International Movies")
+    that at least ``GENRE_SHARE`` of the cluster's titles list, the one most
+    over-represented against the whole catalogue; else the commonest specific
+    genre. "Dramas" is the commonest genre of half the clusters and names
+    only those it is most typical of.
     """
-    specific = [genre for genre in genres.index if genre not in BROAD_TAGS]
-    genre = specific[0] if specific else (genres.index[0] if len(genres) else "")
+    specific = counts[[genre not in BROAD_TAGS for genre in counts.index]]
+    if specific.empty:
+        return str(counts.index[0]) if len(counts) else ""
+    frequent = specific[specific >= GENRE_SHARE * size]
+    if frequent.empty:
+        return str(specific.index[0])
+    lift = (frequent / size) / catalogue_share.reindex(frequent.index)
+    return str(lift.idxmax())
+
+
+def cluster_name(words: list[str], genre: str) -> str:
+    """A short legend name: three distinctive words and the cluster's genre."""
     name = ", ".join(words[:3])
     return f"{name} · {genre}" if name and genre else name or genre
 
@@ -273,6 +290,7 @@ def summarize_clusters(
         titles["description"], labels, params.n_clusters, params.top_words
     )
     genres = split_genres(titles["listed_in"])
+    catalogue_share = genres.explode().dropna().value_counts() / max(len(titles), 1)
     summary = []
     for cluster in range(params.n_clusters):
         members = np.flatnonzero(labels == cluster)
@@ -281,7 +299,10 @@ def summarize_clusters(
         summary.append(
             {
                 "cluster": cluster,
-                "name": cluster_name(words[cluster], genre_counts),
+                "name": cluster_name(
+                    words[cluster],
+                    cluster_genre(genre_counts, len(members), catalogue_share),
+                ),
                 "size": len(members),
                 "top_words": words[cluster],
                 "top_genres": {str(k): int(v) for k, v in genre_counts.head(5).items()},

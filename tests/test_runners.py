@@ -5,6 +5,8 @@ from __future__ import annotations
 import operator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import node, pipeline
@@ -88,3 +90,95 @@ def test_a_failing_node_fails_the_run_naming_node_and_error(
         runner.run(steps, catalog)
     assert "ZeroDivisionError" in str(failure.value)
     assert not (tmp_path / "negated.json").exists()
+
+
+# ---- end to end: the fast environment, 4 shards, a 2-worker local cluster ------
+
+PIPELINES = ["data_processing", "encoding", "dec_clustering"]
+
+
+def _fast_run(
+    parent: Path, steps: list[tuple[list[str], DaskRunner | None]], shards: int
+) -> Path:
+    """Sessions of the fast environment in a new scratch project, one per step."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from netflix_dec.catalogue import ENV_VAR
+
+    from .conftest import make_project_copy
+
+    root = make_project_copy(parent)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENV_VAR, raising=False)
+        patch.chdir(root)
+        bootstrap_project(root)
+        for pipelines, runner in steps:
+            with KedroSession.create(
+                project_path=root,
+                env="fast",
+                runtime_params={"encoding": {"shards": shards}},
+            ) as session:
+                session.run(pipeline_names=pipelines, runner=runner)
+    return root
+
+
+@pytest.fixture(scope="module")
+def sequential_and_dask(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    """The same pipelines run sequentially (1 shard) and on Dask (4 shards).
+
+    The Dask run goes through a scheduler address, on one 2-worker cluster, in
+    two sessions: when the data_processing plots still occupy one worker, the
+    scheduler rightly gives every shard of the small sample to the other.
+    """
+    from distributed import LocalCluster
+
+    sequential = _fast_run(
+        tmp_path_factory.mktemp("sequential"), [(PIPELINES, None)], shards=1
+    )
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        runners = [DaskRunner(address=cluster.scheduler_address) for _ in range(2)]
+        dask = _fast_run(
+            tmp_path_factory.mktemp("dask"),
+            [(PIPELINES[:1], runners[0]), (PIPELINES[1:], runners[1])],
+            shards=4,
+        )
+    return sequential, dask, runners[0].node_workers | runners[1].node_workers
+
+
+def _features(root: Path):
+    from netflix_dec.datasets import NumpyDataset
+
+    features = NumpyDataset(filepath=str(root / "data/04_feature/features.npz")).load()
+    return features.toarray() if hasattr(features, "toarray") else features
+
+
+@pytest.mark.slow
+def test_four_shards_on_dask_equal_the_sequential_run(sequential_and_dask):
+    sequential, dask, _ = sequential_and_dask
+    shards = sorted((dask / "data/04_feature/shards").glob("*.npz"))
+    assert [path.stem for path in shards] == [f"{i:04d}-of-0004" for i in range(4)]
+    np.testing.assert_allclose(_features(dask), _features(sequential), atol=1e-6)
+    clusters = {
+        root: pd.read_csv(root / "data/07_model_output/clusters.csv")
+        for root in (sequential, dask)
+    }
+    pd.testing.assert_frame_equal(
+        clusters[dask][["show_id", "cluster"]],
+        clusters[sequential][["show_id", "cluster"]],
+    )
+
+
+@pytest.mark.slow
+def test_the_shards_ran_on_both_workers(sequential_and_dask):
+    _, _, node_workers = sequential_and_dask
+    shards = {
+        name: worker
+        for name, worker in node_workers.items()
+        if name.endswith(".encode_shard")
+    }
+    assert sorted(shards) == [f"encoding.shard_{i}.encode_shard" for i in range(4)]
+    assert len(set(shards.values())) == 2, shards
+    assert "dec_clustering.train_dec" in node_workers  # every pipeline ran on Dask

@@ -279,7 +279,8 @@ class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
         """
         protocol, path = get_protocol_and_path(filepath, version)
         self._suffix = PurePosixPath(path).suffix
-        if self._suffix not in (".npy", ".npz"):
+        # An empty path is PartitionedDataset's placeholder for its repr.
+        if filepath and self._suffix not in (".npy", ".npz"):
             raise DatasetError(
                 f"NumpyDataset needs a .npy or .npz filepath, got {filepath!r}"
             )

@@ -30,6 +30,8 @@ from netflix_dec.catalogue import (
 
 RawColumn = Literal[COLUMNS]  # type: ignore[valid-type]  # one of the 12
 Seed = Field(ge=0, le=2**31 - 1, description="Seed of every random generator.")
+# More encoding shards than this would be more nodes than any scheduler wants.
+MAX_SHARDS = 1024
 
 
 class _Params(BaseModel):
@@ -128,6 +130,7 @@ class EncodingParams(_Params):
     sentence_batch_size: PositiveInt
     # "auto": bfloat16 arithmetic where the CPU has native bfloat16, else float32.
     sentence_precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    shards: int = Field(default=1, ge=1, le=MAX_SHARDS)
     seed: int = Seed
 
     @field_validator("dims")

@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,13 +133,8 @@ def _run_node(
     catalog: CatalogProtocol,
     is_async: bool,
     run_id: str | None,
-    *upstream: dict[str, Any],
 ) -> dict[str, Any]:
-    """Run one node on the worker this task landed on (a Dask task).
-
-    ``upstream`` are the results of the nodes this one depends on: passing them
-    makes Dask wait for them; their content is not used.
-    """
+    """Run one node on the worker this task landed on (a Dask task)."""
     from distributed import get_worker
 
     worker = get_worker()
@@ -162,6 +159,10 @@ def _run_node(
         "node": node.name,
         "worker": worker.address,
         "seconds": round(time.perf_counter() - started, 3),
+        # The worker process's peak so far (Linux reports KiB).
+        "worker_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
     }
 
 
@@ -180,10 +181,12 @@ def _positive_int(value: Any, source: str) -> int | None:
 class DaskRunner(AbstractRunner):
     """Run nodes as Dask tasks, on a new local cluster or an existing scheduler.
 
-    The whole pipeline is submitted at once, each node waiting for the nodes it
-    reads from, so the scheduler places independent nodes on free workers. A
-    node's failure cancels what has not run and fails the run with the node's
-    name and error. ``node_workers`` records which worker ran each node.
+    A node is submitted as soon as the nodes it reads from are done, to the
+    worker with the fewest of this run's nodes, so independent nodes (the
+    encoding shards) run side by side. A node's failure cancels what has not
+    run and fails the run with the node's name and error. ``node_workers``
+    records which worker ran each node; ``node_records`` also the node's
+    seconds and the worker's peak memory.
     """
 
     def __init__(
@@ -235,6 +238,7 @@ class DaskRunner(AbstractRunner):
                 "the nodes. Pass one or the other."
             )
         self.node_workers: dict[str, str] = {}
+        self.node_records: list[dict[str, Any]] = []
 
     def _get_executor(self, max_workers: int) -> None:
         return None  # Dask's scheduler places the tasks, not an executor here
@@ -326,29 +330,58 @@ class DaskRunner(AbstractRunner):
         catalog: CatalogProtocol,
         run_id: str | None,
     ) -> None:
+        """Submit each node once the nodes it reads from are done.
+
+        Nodes are handed over when ready, as Kedro's own runners do, rather than
+        as one graph whose tasks Dask would place next to their inputs' results,
+        and each goes to the worker with the fewest of this run's nodes per
+        thread, so that sibling nodes such as the shards spread over the workers.
+        """
         [shared_catalog] = client.scatter([catalog], broadcast=True, hash=False)
-        dependencies = pipeline.node_dependencies
+        waiting = dict(pipeline.node_dependencies)
         tag = uuid.uuid4().hex[:8]
-        futures: dict[Node, Any] = {}
-        for node in pipeline.nodes:  # topologically sorted
-            futures[node] = client.submit(
-                _run_node,
-                node,
-                shared_catalog,
-                self._is_async,
-                run_id,
-                *(futures[parent] for parent in dependencies[node]),
-                key=f"{node.name}-{tag}",
-                pure=False,
-                retries=0,
-            )
-        node_of = {future.key: node for node, future in futures.items()}
-        done: list[Node] = []
-        for future in as_completed(list(futures.values())):
+        node_of: dict[str, Node] = {}
+        worker_of: dict[str, str] = {}
+        in_flight: Counter[str] = Counter()
+        submitted: list[Any] = []
+        running = as_completed()
+        done: set[Node] = set()
+
+        def submit_ready() -> None:
+            ready = [node for node, parents in waiting.items() if parents <= done]
+            threads = client.nthreads() if ready else {}
+            for node in ready:
+                del waiting[node]
+                # The worker with the fewest of this run's nodes per thread: the
+                # nodes read and write files, not each other's memory, so Dask's
+                # own preference for where earlier results are has nothing to
+                # keep local, and quick nodes would all go to one worker.
+                worker = min(threads, key=lambda w: (in_flight[w] / threads[w], w))
+                in_flight[worker] += 1
+                future = client.submit(
+                    _run_node,
+                    node,
+                    catalog=shared_catalog,
+                    is_async=self._is_async,
+                    run_id=run_id,
+                    key=f"{node.name}-{tag}",
+                    workers=[worker],
+                    allow_other_workers=True,  # if that worker leaves
+                    pure=False,
+                    retries=0,
+                )
+                node_of[future.key] = node
+                worker_of[future.key] = worker
+                submitted.append(future)
+                running.add(future)
+
+        submit_ready()
+        for future in running:
             node = node_of[future.key]
+            in_flight[worker_of[future.key]] -= 1
             if future.status != "finished":
                 error = future.exception()
-                client.cancel(list(futures.values()))
+                client.cancel(submitted)
                 self._suggest_resume_scenario(pipeline, done, catalog)
                 if isinstance(error, NodeFailedError):
                     raise error
@@ -357,13 +390,18 @@ class DaskRunner(AbstractRunner):
                     f"{type(error).__name__}: {error}"
                 ) from error
             result = future.result()
-            done.append(node)
+            done.add(node)
             self.node_workers[node.name] = result["worker"]
+            self.node_records.append(result)
             self._logger.info(
-                "Completed node %s on %s in %.1f s (%d of %d).",
+                "Completed node %s on %s in %.1f s, worker peak %.0f MB (%d of %d).",
                 node.name,
                 result["worker"],
                 result["seconds"],
+                result["worker_peak_rss_mb"],
                 len(done),
-                len(futures),
+                len(pipeline.nodes),
             )
+            submit_ready()
+        if waiting:  # pragma: no cover - a cycle Kedro's Pipeline already forbids
+            raise RuntimeError(f"Nodes never became ready: {sorted(map(str, waiting))}")

@@ -8,8 +8,9 @@ from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
 from netflix_dec.catalogue import new_titles_path, raw_titles_path
 from netflix_dec.hooks import NodeTimingHooks, RunInfoHooks
+from netflix_dec.pipeline_shape import PipelineShapeHooks
 
-HOOKS = (RunInfoHooks(), NodeTimingHooks())
+HOOKS = (PipelineShapeHooks(), RunInfoHooks(), NodeTimingHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -27,6 +27,7 @@ BASE = {
     "epochs": 2,
     "batch_size": 32,
     "sentence_batch_size": 16,
+    "shards": 1,
     "seed": 3,
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,83 @@ def encode_descriptions(
         batch_size=params.sentence_batch_size,
     )
     return encoded
+
+
+def shard_bounds(n_titles: int, shard: int, shards: int) -> tuple[int, int]:
+    """The rows ``[start, stop)`` of one shard: contiguous, sizes within one."""
+    return shard * n_titles // shards, (shard + 1) * n_titles // shards
+
+
+def shard_partition(shard: int, shards: int) -> str:
+    """A shard's partition name; the count in it keeps runs of other sizes apart."""
+    return f"{shard:04d}-of-{shards:04d}"
+
+
+def encode_shard(
+    titles: pd.DataFrame,
+    text_encoder: dict[str, Any],
+    feature_cache: FeatureCache | None,
+    params: EncodingParams,
+    *,
+    shard: int,
+    shards: int,
+) -> dict[str, FeatureMatrix]:
+    """Encode one contiguous slice of the titles, exactly as the whole table.
+
+    The text encoder (TF-IDF vocabulary and IDF) was fitted once on every title,
+    and rows do not depend on each other, so the shards joined in order equal
+    the unsharded features. Each shard looks up and stores its own rows in the
+    feature cache.
+
+    Returns:
+        The shard's features under its partition name.
+    """
+    start, stop = shard_bounds(len(titles), shard, shards)
+    if start == stop:
+        raise ValueError(
+            f"encoding.shards={shards} is more than the {len(titles)} titles to "
+            "encode, so some shards would be empty; use fewer shards."
+        )
+    logger.info("Shard %d of %d: titles %d to %d.", shard + 1, shards, start, stop - 1)
+    # No blank-table check here: fit_text_encoder made it on the whole table, and
+    # one shard of blank descriptions is no error.
+    descriptions = titles["description"].iloc[start:stop].fillna("").astype(str)
+    features, _ = encode_features(
+        descriptions.tolist(),
+        text_encoder,
+        cache=feature_cache,
+        batch_size=params.sentence_batch_size,
+    )
+    return {shard_partition(shard, shards): features}
+
+
+def join_feature_shards(
+    *shards: dict[str, Callable[[], FeatureMatrix]],
+) -> FeatureMatrix:
+    """Stack the shards' features in shard order, which is the titles' order.
+
+    Args:
+        shards: Each shard's partitioned dataset, in shard order; only the
+            partition this run wrote is read from each (older runs' partitions
+            with another shard count may share the folder).
+    """
+    parts = []
+    for index, partitions in enumerate(shards):
+        name = shard_partition(index, len(shards))
+        if name not in partitions:
+            raise ValueError(
+                f"Feature shard {name} is missing; found {sorted(partitions)}."
+            )
+        parts.append(partitions[name]())
+    features = (
+        sparse.vstack(parts, format="csr")
+        if sparse.issparse(parts[0])
+        else np.concatenate(parts)
+    )
+    logger.info(
+        "Features joined from %d shards: %d titles × %d.", len(parts), *features.shape
+    )
+    return features
 
 
 def resolve_dims(params: EncodingParams, n_features: int) -> list[int]:

@@ -1,11 +1,19 @@
 """encoding: clean titles → features → pretrained autoencoder → embeddings."""
 
-from kedro.pipeline import Pipeline, node, pipeline
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Node, Pipeline, node, pipeline
+
+from netflix_dec.pipeline_shape import encoding_shards
 
 from . import nodes
 
+ENCODE_INPUTS = ["clean_titles", "text_encoder", "feature_cache", "params:encoding"]
+
 
 def create_pipeline(**kwargs) -> Pipeline:
+    """The encoding pipeline; ``shards`` defaults to the run's ``encoding.shards``."""
+    shards = kwargs.get("shards") or encoding_shards()
     return pipeline(
         [
             node(
@@ -14,12 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "text_encoder",
                 name="fit_text_encoder",
             ),
-            node(
-                nodes.encode_descriptions,
-                ["clean_titles", "text_encoder", "feature_cache", "params:encoding"],
-                "features",
-                name="encode_descriptions",
-            ),
+            *_encode_nodes(shards),
             node(
                 nodes.pretrain_autoencoder,
                 ["features", "params:encoding"],
@@ -44,3 +47,38 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace="encoding",
         prefix_datasets_with_namespace=False,
     )
+
+
+def _encode_nodes(shards: int) -> list[Node]:
+    """One encoding node, or one node per shard (``encoding.shard_<i>``) and a join.
+
+    Each shard writes its partition of ``data/04_feature/shards`` through its own
+    ``feature_shard_<i>`` dataset, so every runner sees which shards the join
+    waits for.
+    """
+    if shards == 1:
+        return [
+            node(
+                nodes.encode_descriptions,
+                ENCODE_INPUTS,
+                "features",
+                name="encode_descriptions",
+            )
+        ]
+    parts = [f"feature_shard_{index}" for index in range(shards)]
+    return [
+        *(
+            node(
+                update_wrapper(
+                    partial(nodes.encode_shard, shard=index, shards=shards),
+                    nodes.encode_shard,
+                ),
+                ENCODE_INPUTS,
+                part,
+                name="encode_shard",
+                namespace=f"shard_{index}",
+            )
+            for index, part in enumerate(parts)
+        ),
+        node(nodes.join_feature_shards, parts, "features", name="join_feature_shards"),
+    ]

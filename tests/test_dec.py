@@ -140,6 +140,21 @@ def test_pretraining_repeats_with_a_seed():
     np.testing.assert_array_equal(embeddings[0], embeddings[1])
 
 
+def test_pretraining_stops_once_the_loss_stops_improving():
+    x, _ = _blobs(n_per=10)
+    frozen = keras.optimizers.SGD(learning_rate=0.0)  # the loss cannot improve
+    autoencoder, _ = dec.build_autoencoder([12, 8, 3], seed=7)
+    history = dec.pretrain_autoencoder(
+        autoencoder, x, optimizer=frozen, epochs=20, batch_size=8, verbose=0, patience=2
+    )
+    assert len(history["loss"]) == 3  # the first epoch, then two without improvement
+    autoencoder, _ = dec.build_autoencoder([12, 8, 3], seed=7)
+    history = dec.pretrain_autoencoder(
+        autoencoder, x, epochs=6, batch_size=8, verbose=0, patience=None
+    )
+    assert len(history["loss"]) == 6
+
+
 def _copy(model: keras.Model) -> keras.Model:
     """A copy with the same weights: fit_dec trains the encoder it is given, and
     the pretrained models are shared by the whole module."""

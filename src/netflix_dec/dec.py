@@ -252,15 +252,31 @@ def pretrain_autoencoder(
     batch_size: int = 256,
     seed: int = 0,
     verbose: int | str = "auto",
+    patience: int | None = None,
 ) -> dict[str, list[float]]:
-    """Train the autoencoder to reconstruct its input; return the loss history."""
+    """Train the autoencoder to reconstruct its input; return the loss history.
+
+    ``epochs`` is a ceiling when ``patience`` is set: training stops once the
+    reconstruction loss has not improved for ``patience`` epochs, and the
+    weights of the best epoch are kept, so a plateau costs no more epochs.
+    """
     keras.utils.set_random_seed(seed)
     autoencoder.compile(optimizer=optimizer, loss=loss)
+    stop = (
+        [
+            keras.callbacks.EarlyStopping(
+                monitor="loss", patience=patience, restore_best_weights=True
+            )
+        ]
+        if patience
+        else []
+    )
     history = autoencoder.fit(
         batches(x, batch_size, reconstruct=True, shuffle_seed=seed),
         epochs=epochs,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=verbose,
+        callbacks=stop,
     )
     return {key: [float(v) for v in values] for key, values in history.history.items()}
 

@@ -126,6 +126,8 @@ class EncodingParams(_Params):
     learning_rate: float = Field(gt=0, le=10)
     loss: Literal["mse", "binary_crossentropy"]
     epochs: PositiveInt
+    # Stop once the reconstruction loss has not improved for this many epochs.
+    early_stopping_patience: PositiveInt | None = 3
     batch_size: PositiveInt
     sentence_batch_size: PositiveInt
     # "auto": bfloat16 arithmetic where the CPU has native bfloat16, else float32.

@@ -239,10 +239,11 @@ def pretrain_autoencoder(
         }
     )
     logger.info(
-        "Pretraining autoencoder %s: %s, %s loss, %d epochs of batch %d.",
+        "Pretraining autoencoder %s: %s, %s loss, %s%d epochs of batch %d.",
         dims,
         params.optimizer,
         params.loss,
+        "at most " if params.early_stopping_patience else "",
         params.epochs,
         params.batch_size,
     )
@@ -256,7 +257,14 @@ def pretrain_autoencoder(
         seed=params.seed,
         # A live progress bar in a terminal, one line per epoch in files and CI logs.
         verbose=1 if sys.stdout.isatty() else 2,
+        patience=params.early_stopping_patience,
     )
+    if len(history["loss"]) < params.epochs:
+        logger.info(
+            "Early stopping after %d of %d epochs: the loss stopped improving.",
+            len(history["loss"]),
+            params.epochs,
+        )
     return autoencoder, history
 
 

@@ -56,6 +56,7 @@ class RunInfoHooks:
 
                 locate_model_dir()  # raises, saying how to install the model
         check_inputs_exist(pipeline, catalog)
+        register_model_layers(pipeline, catalog)
         if NEW_DATASET in pipeline.inputs():
             path = catalog.get(NEW_DATASET)._describe().get("filepath")
             logger.info("New titles to assign: %s.", path)
@@ -181,6 +182,25 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
             else "\nRun the pipelines that make them first (`kedro run` makes all)."
         )
     )
+
+
+def register_model_layers(pipeline: Pipeline, catalog: DataCatalog) -> None:
+    """Register the project's Keras layers when the run loads a saved model.
+
+    ``dec_model.keras`` names ``ClusteringLayer``, which Keras can rebuild only
+    once :mod:`netflix_dec.dec` has registered it. Nodes import that module
+    lazily, so a run that starts from saved models (``--pipelines assign``)
+    would otherwise load a model before anything imported it.
+    """
+    for name in pipeline.inputs():
+        if name not in catalog:
+            continue
+        dataset = catalog.get(name)
+        kind = str(dataset._describe().get("dataset") or type(dataset).__name__)
+        if "TensorFlowModelDataset" in kind:
+            import netflix_dec.dec  # noqa: F401, PLC0415  (registers the layers)
+
+            return
 
 
 def _every_pipeline() -> dict[str, Pipeline]:

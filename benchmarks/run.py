@@ -8,6 +8,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py quality --groups variants   # only some configurations
     python benchmarks/run.py dec-step  # ms per DEC training step
     python benchmarks/run.py assign    # 1,000 new titles, features cached or not
+    python benchmarks/run.py dask      # 4 encoding shards on 2 Dask workers vs sequential
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -35,6 +36,7 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
 
 from benchmarks import (  # noqa: E402
     assign,
+    dask_shards,
     dec_step,
     levers,
     quality,
@@ -52,6 +54,7 @@ BENCHMARKS = {
     "dec-step": dec_step,
     "levers": levers,
     "assign": assign,
+    "dask": dask_shards,
 }
 
 

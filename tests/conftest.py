@@ -58,10 +58,12 @@ def run_kedro_session(
     pipelines: list[str] | None = None,
     env: str | None = None,
     params: dict | None = None,
+    runner=None,
 ) -> dict:
     """Run pipelines of the project at ``root`` in a Kedro session, like `kedro run`.
 
-    The caller makes ``root`` the working directory, as `kedro run` has it.
+    The caller makes ``root`` the working directory, as `kedro run` has it;
+    ``runner`` is a Kedro runner instance (default: sequential).
     """
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
@@ -70,7 +72,7 @@ def run_kedro_session(
     with KedroSession.create(
         project_path=root, env=env, runtime_params=params
     ) as session:
-        return session.run(pipeline_names=pipelines)
+        return session.run(pipeline_names=pipelines, runner=runner)
 
 
 @pytest.fixture

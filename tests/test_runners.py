@@ -101,37 +101,32 @@ def _fast_run(
     parent: Path, steps: list[tuple[list[str], DaskRunner | None]], shards: int
 ) -> Path:
     """Sessions of the fast environment in a new scratch project, one per step."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
     from netflix_dec.catalogue import ENV_VAR
 
-    from .conftest import make_project_copy
+    from .conftest import make_project_copy, run_kedro_session
 
     root = make_project_copy(parent)
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv(ENV_VAR, raising=False)
         patch.chdir(root)
-        bootstrap_project(root)
         for pipelines, runner in steps:
-            with KedroSession.create(
-                project_path=root,
-                env="fast",
-                runtime_params={"encoding": {"shards": shards}},
-            ) as session:
-                session.run(pipeline_names=pipelines, runner=runner)
+            run_kedro_session(
+                root, pipelines, "fast", {"encoding": {"shards": shards}}, runner
+            )
     return root
 
 
 @pytest.fixture(scope="module")
-def sequential_and_dask(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+def sequential_and_dask(tmp_path_factory) -> tuple[Path, Path, dict, dict]:
     """The same pipelines run sequentially (1 shard) and on Dask (4 shards).
 
     The Dask run goes through a scheduler address, on one 2-worker cluster, in
     two sessions: when the data_processing plots still occupy one worker, the
     scheduler rightly gives every shard of the small sample to the other.
     """
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
+
+    from netflix_dec.runners import _PLUGIN_NAME as PLUGIN
 
     sequential = _fast_run(
         tmp_path_factory.mktemp("sequential"), [(PIPELINES, None)], shards=1
@@ -145,7 +140,14 @@ def sequential_and_dask(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
             [(PIPELINES[:1], runners[0]), (PIPELINES[1:], runners[1])],
             shards=4,
         )
-    return sequential, dask, runners[0].node_workers | runners[1].node_workers
+        with Client(cluster) as client:
+            hooks = client.run(
+                lambda dask_worker: sorted(
+                    type(hook).__name__
+                    for hook in dask_worker.plugins[PLUGIN].hook_manager.get_plugins()
+                )
+            )
+    return sequential, dask, runners[0].node_workers | runners[1].node_workers, hooks
 
 
 def _features(root: Path):
@@ -157,7 +159,7 @@ def _features(root: Path):
 
 @pytest.mark.slow
 def test_four_shards_on_dask_equal_the_sequential_run(sequential_and_dask):
-    sequential, dask, _ = sequential_and_dask
+    sequential, dask, _, _ = sequential_and_dask
     shards = sorted((dask / "data/04_feature/shards").glob("*.npz"))
     assert [path.stem for path in shards] == [f"{i:04d}-of-0004" for i in range(4)]
     np.testing.assert_allclose(_features(dask), _features(sequential), atol=1e-6)
@@ -173,7 +175,7 @@ def test_four_shards_on_dask_equal_the_sequential_run(sequential_and_dask):
 
 @pytest.mark.slow
 def test_the_shards_ran_on_both_workers(sequential_and_dask):
-    _, _, node_workers = sequential_and_dask
+    _, _, node_workers, _ = sequential_and_dask
     shards = {
         name: worker
         for name, worker in node_workers.items()
@@ -182,3 +184,14 @@ def test_the_shards_ran_on_both_workers(sequential_and_dask):
     assert sorted(shards) == [f"encoding.shard_{i}.encode_shard" for i in range(4)]
     assert len(set(shards.values())) == 2, shards
     assert "dec_clustering.train_dec" in node_workers  # every pipeline ran on Dask
+
+
+@pytest.mark.slow
+def test_workers_run_nodes_with_the_projects_hooks(sequential_and_dask):
+    from netflix_dec.settings import HOOKS
+
+    _, _, _, hooks = sequential_and_dask
+    assert len(hooks) == 2
+    project_hooks = {type(hook).__name__ for hook in HOOKS}
+    for names in hooks.values():
+        assert project_hooks <= set(names), names

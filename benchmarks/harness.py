@@ -152,6 +152,9 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any
         )
     return {
         "seconds": round(seconds, 2),
+        # CPU seconds of the command itself: less sensitive than wall time to
+        # other work on a shared machine.
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "output": output,
     }
@@ -215,10 +218,26 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def latest(path: Path) -> Path:
+    """The file a catalogue entry last saved at ``path``.
+
+    With ``versioned: true`` (the trained models and reports) ``path`` is a
+    folder of versions, ``<path>/<version>/<name>``, whose names sort by time;
+    otherwise it is the file itself.
+    """
+    if path.is_dir():
+        versions = sorted(v for v in path.iterdir() if (v / path.name).is_file())
+        if versions:
+            return versions[-1] / path.name
+    return path
+
+
 def metrics(root: Path) -> dict[str, Any]:
     """The clustering metrics a run of the project at ``root`` wrote."""
     return json.loads(
-        (root / "data/08_reporting/clustering_metrics.json").read_text(encoding="utf-8")
+        latest(root / "data/08_reporting/clustering_metrics.json").read_text(
+            encoding="utf-8"
+        )
     )
 
 

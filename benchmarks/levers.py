@@ -15,6 +15,7 @@ from benchmarks.harness import (
     WORK,
     checkout,
     kedro_run,
+    latest,
     load,
     load_average,
     metrics,
@@ -95,7 +96,7 @@ def _full_run(versions: dict[str, Any]) -> dict[str, Any]:
     for name, version in versions.items():
         root = scratch_project(WORK / f"levers-{name}", source=version["source"])
         result = strip(kedro_run(root, REAL_CSV, src=version["src"]))
-        history_file = root / "data/08_reporting/pretraining_history.json"
+        history_file = latest(root / "data/08_reporting/pretraining_history.json")
         history = json.loads(history_file.read_text()) if history_file.exists() else {}
         found[name] = {
             "seconds": result["seconds"],

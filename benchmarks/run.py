@@ -9,6 +9,8 @@ Run from the project root with the project's environment::
     python benchmarks/run.py dec-step  # ms per DEC training step
     python benchmarks/run.py assign    # 1,000 new titles, features cached or not
     python benchmarks/run.py dask      # 4 encoding shards on 2 Dask workers vs sequential
+    python benchmarks/run.py model-selection  # the n_clusters sweep on the real file
+    python benchmarks/run.py tracking  # a run with MLflow tracking on against off
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -39,10 +41,12 @@ from benchmarks import (  # noqa: E402
     dask_shards,
     dec_step,
     levers,
+    model_selection,
     quality,
     report,
     scale,
     speed,
+    tracking,
 )
 from benchmarks.harness import REAL_CSV  # noqa: E402
 
@@ -55,6 +59,8 @@ BENCHMARKS = {
     "levers": levers,
     "assign": assign,
     "dask": dask_shards,
+    "model-selection": model_selection,
+    "tracking": tracking,
 }
 
 

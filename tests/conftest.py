@@ -87,3 +87,22 @@ def run_session(project_copy: Path):
         return run_kedro_session(project_copy, pipelines, env, params)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def swept_sample_run(tmp_path_factory) -> Path:
+    """A scratch project after a `fast` run with sentence features, then the sweep.
+
+    Sentence features are what the default run clusters; the sweep runs in the
+    same space. With kedro-mlflow installed, both runs are tracked in the
+    project's own SQLite store (``mlflow.db`` in the scratch folder).
+    """
+    root = make_project_copy(tmp_path_factory.mktemp("swept"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENV_VAR, raising=False)
+        patch.delenv("NETFLIX_DEC_TRACKING", raising=False)
+        patch.chdir(root)
+        params = {"encoding": {"features": "sentence"}}
+        run_kedro_session(root, env="fast", params=params)
+        run_kedro_session(root, ["model_selection"], env="fast", params=params)
+    return root

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from kedro.framework.startup import bootstrap_project
 
-from benchmarks.harness import kedro
+from benchmarks.harness import kedro, latest
 from netflix_dec.catalogue import ENV_VAR
 
 from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session
@@ -34,7 +34,8 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 def _json(root: Path, name: str) -> dict:
-    return json.loads((root / "data/08_reporting" / name).read_text(encoding="utf-8"))
+    path = latest(root / "data/08_reporting" / name)  # reports are versioned
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_fast_run_recovers_the_planted_genres(finished_run: Path):
@@ -64,7 +65,7 @@ def test_fast_run_writes_every_output(finished_run: Path):
     html = (data / "08_reporting/cluster_explorer.html").read_text(encoding="utf-8")
     assert "Bokeh" in html and "cdn.bokeh.org" not in html
     for model in ("autoencoder", "dec_model"):
-        assert (data / f"06_models/{model}.keras").stat().st_size > 0
+        assert latest(data / f"06_models/{model}.keras").stat().st_size > 0
 
 
 def test_run_leaves_pyproject_and_telemetry_consent_alone(finished_run: Path):

@@ -189,6 +189,35 @@ class AssignParams(_Params):
     )
 
 
+class ModelSelectionParams(_Params):
+    """``model_selection``: the n_clusters sweep and the rule that suggests one."""
+
+    n_clusters: list[int] = Field(min_length=2)
+    seeds: list[int] = Field(min_length=2)
+    kmeans_n_init: PositiveInt = Field(le=100)
+    min_stability: float = Field(ge=0, le=1)
+    silhouette_sample: PositiveInt
+
+    @field_validator("n_clusters")
+    @classmethod
+    def _distinct_cluster_counts(cls, value: list[int]) -> list[int]:
+        if any(k < 2 or k > 1_000 for k in value) or len(set(value)) != len(value):
+            raise ValueError(
+                f"n_clusters must be distinct whole numbers from 2 to 1000, got {value}"
+            )
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, value: list[int]) -> list[int]:
+        if any(s < 0 or s > 2**31 - 1 for s in value) or len(set(value)) != len(value):
+            raise ValueError(
+                "seeds must be at least two distinct whole numbers from 0 to "
+                f"2**31 - 1 (stability compares them), got {value}"
+            )
+        return value
+
+
 # One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.
 PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "data_processing": DataProcessingParams,
@@ -196,4 +225,5 @@ PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "dec_clustering": DecClusteringParams,
     "visualization": VisualizationParams,
     "assign": AssignParams,
+    "model_selection": ModelSelectionParams,
 }

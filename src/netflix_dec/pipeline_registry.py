@@ -5,14 +5,16 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-# Pipelines that use a trained model rather than make one.
-ON_REQUEST = ("assign",)
+# Pipelines that run on request, never as part of training: `assign` places new
+# titles with a trained model; `model_selection` sweeps n_clusters on what the
+# default run cached.
+ON_REQUEST = ("assign", "model_selection")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register every pipeline and a default made of the training ones.
 
-    ``assign`` places new titles with a trained model: it runs on request
+    ``assign`` and ``model_selection`` run on request
     (``kedro run --pipelines assign``), never as part of training.
 
     Returns:

@@ -4,13 +4,25 @@ See https://docs.kedro.org/en/stable/configure/configuration_basics/ for what
 else can be set here.
 """
 
+import os
+
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
 from netflix_dec.catalogue import new_titles_path, raw_titles_path
 from netflix_dec.hooks import NodeTimingHooks, RunInfoHooks
 from netflix_dec.pipeline_shape import PipelineShapeHooks
+from netflix_dec.tracking import TrackingHooks
 
-HOOKS = (PipelineShapeHooks(), RunInfoHooks(), NodeTimingHooks())
+# MLflow's usage telemetry stays off, as Kedro's does (.telemetry), unless the
+# user opted in; set before kedro-mlflow's CLI commands import MLflow.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+HOOKS = (PipelineShapeHooks(), RunInfoHooks(), NodeTimingHooks(), TrackingHooks())
+
+# kedro-mlflow registers its hooks as soon as it is installed, and an error in
+# them fails the run. TrackingHooks drives the same hook behind a guard instead
+# (tracking.py); the plugin's distribution name is what Kedro matches here.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,0 +1,227 @@
+"""Sweep the number of clusters on the cached clustering space and suggest one.
+
+For each ``k`` the titles are clustered with KMeans once per seed, in the
+space the DEC clustering starts from. Three internal scores say how well
+separated the clusters are (silhouette and Calinski–Harabasz: higher is
+better; Davies–Bouldin: lower is better), stability says whether other seeds
+find the same clusters (mean adjusted Rand index between the seeds' labels),
+and, when the catalogue has ``listed_in``, NMI and ARI say how well the
+clusters agree with each title's most specific genre.
+
+The suggestion uses the unsupervised scores only, so it works on catalogues
+without genres: among the ``k`` that are stable enough, the best separated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+from scipy import sparse
+from sklearn.cluster import KMeans
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    pairwise_distances,
+    silhouette_score,
+)
+
+from netflix_dec.evaluation import agreement, weak_genre_labels
+from netflix_dec.params import ModelSelectionParams
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+logger = logging.getLogger(__name__)
+
+# Column → (label on the plot, whether higher is better).
+SCORES = {
+    "silhouette": ("Silhouette", True),
+    "calinski_harabasz": ("Calinski–Harabasz", True),
+    "davies_bouldin": ("Davies–Bouldin", False),
+    "stability": ("Stability (ARI between seeds)", True),
+    "genre_nmi": ("NMI against genres", True),
+    "genre_ari": ("ARI against genres", True),
+}
+
+
+def sweep_n_clusters(
+    space: np.ndarray | sparse.spmatrix,
+    titles: pd.DataFrame,
+    params: ModelSelectionParams,
+) -> pd.DataFrame:
+    """Score KMeans for every ``n_clusters`` and seed of the sweep.
+
+    Args:
+        space: One row per clean title, in the space the clustering uses.
+        titles: The clean titles (``listed_in`` gives the genre scores).
+        params: The sweep's ``k`` values, seeds and KMeans restarts.
+
+    Returns:
+        One row per ``k``: the scores averaged over the seeds, and stability.
+    """
+    n_titles = space.shape[0]
+    if n_titles != len(titles):
+        raise ValueError(
+            f"The clustering space has {n_titles} rows but there are {len(titles)} "
+            "clean titles: it was made from another table; rerun the encoding pipeline."
+        )
+    too_many = [k for k in params.n_clusters if k >= n_titles]
+    if too_many:
+        raise ValueError(
+            f"model_selection.n_clusters {too_many} must be smaller than the number "
+            f"of titles ({n_titles})."
+        )
+    truth = (
+        weak_genre_labels(titles["listed_in"]).to_numpy()
+        if "listed_in" in titles.columns
+        else None
+    )
+    dense = not sparse.issparse(space)
+    # One sample of titles and its distance matrix serve every silhouette of
+    # the sweep: the scores compare on the same titles, at O(n²) per score.
+    rng = np.random.default_rng(params.seeds[0])
+    sample = np.sort(
+        rng.choice(
+            n_titles, size=min(params.silhouette_sample, n_titles), replace=False
+        )
+    )
+    with sklearn.config_context(working_memory=64):
+        distances = pairwise_distances(space[sample]).astype(np.float32)
+    rows = []
+    for k in sorted(params.n_clusters):
+        runs = [
+            KMeans(k, n_init=params.kmeans_n_init, random_state=seed).fit_predict(space)
+            for seed in params.seeds
+        ]
+        row: dict[str, float] = {
+            "n_clusters": k,
+            "silhouette": _mean(
+                silhouette_score(distances, labels[sample], metric="precomputed")
+                for labels in runs
+            ),
+            # Both need dense rows; the clustering space is dense in every variant.
+            "calinski_harabasz": _mean(
+                calinski_harabasz_score(space, labels) for labels in runs
+            )
+            if dense
+            else np.nan,
+            "davies_bouldin": _mean(
+                davies_bouldin_score(space, labels) for labels in runs
+            )
+            if dense
+            else np.nan,
+            "stability": _mean(
+                adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)
+            ),
+        }
+        if truth is not None:
+            scores = [agreement(truth, labels) for labels in runs]
+            row["genre_nmi"] = _mean(score["nmi"] for score in scores)
+            row["genre_ari"] = _mean(score["ari"] for score in scores)
+        logger.info(
+            "n_clusters %d: %s.",
+            k,
+            ", ".join(
+                f"{key} {value:.3f}" for key, value in row.items() if key in SCORES
+            ),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _mean(values: Any) -> float:
+    return float(np.mean(list(values)))
+
+
+def suggest_n_clusters(
+    table: pd.DataFrame, params: ModelSelectionParams
+) -> dict[str, Any]:
+    """The suggested ``k`` and the rule that chose it.
+
+    Rule: among the ``k`` whose stability reaches ``min_stability``, the one
+    with the highest silhouette (the smaller ``k`` on a tie); when no ``k`` is
+    that stable, the most stable one. Which ``k`` each score prefers on its
+    own is reported too, so disagreements are visible.
+    """
+    stable = table[table["stability"] >= params.min_stability]
+    if stable.empty:
+        best = table.sort_values(["stability", "n_clusters"], ascending=[False, True])
+        suggested = int(best["n_clusters"].iloc[0])
+        basis = (
+            f"no n_clusters reached stability {params.min_stability:g}; "
+            "the most stable was taken"
+        )
+    else:
+        best = stable.sort_values(["silhouette", "n_clusters"], ascending=[False, True])
+        suggested = int(best["n_clusters"].iloc[0])
+        basis = (
+            f"highest silhouette among the n_clusters with stability >= "
+            f"{params.min_stability:g}"
+        )
+    preferred = {}
+    for column, (_, higher_is_better) in SCORES.items():
+        if column not in table or table[column].isna().all():
+            continue
+        index = table[column].idxmax() if higher_is_better else table[column].idxmin()
+        preferred[column] = int(table.loc[index, "n_clusters"])
+    logger.info(
+        "Suggested n_clusters: %d (%s); each score on its own prefers %s.",
+        suggested,
+        basis,
+        preferred,
+    )
+    return {
+        "suggested_k": suggested,
+        "rule": (
+            "Among the n_clusters whose stability (mean adjusted Rand index between "
+            f"the KMeans labels of {len(params.seeds)} seeds) is at least "
+            f"{params.min_stability:g}, the one with the highest silhouette; the "
+            "smaller on a tie; the most stable when none is stable enough."
+        ),
+        "basis": basis,
+        "stable_n_clusters": [int(k) for k in stable["n_clusters"]],
+        "preferred_by_each_score": preferred,
+        "n_clusters": [int(k) for k in table["n_clusters"]],
+        "seeds": list(params.seeds),
+        "scores": table.replace({np.nan: None}).to_dict(orient="records"),
+    }
+
+
+def plot_sweep(table: pd.DataFrame, report: dict[str, Any]) -> Figure:
+    """One panel per score against ``n_clusters``, the suggested ``k`` marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = [c for c in SCORES if c in table and not table[c].isna().all()]
+    n_cols = 3
+    n_rows = -(-len(columns) // n_cols)
+    figure, axes = plt.subplots(
+        n_rows, n_cols, figsize=(4.2 * n_cols, 3.2 * n_rows), squeeze=False
+    )
+    suggested = report["suggested_k"]
+    for ax, column in zip(axes.flat, columns, strict=False):
+        label, higher_is_better = SCORES[column]
+        ax.plot(table["n_clusters"], table[column], marker="o", color="#1f77b4")
+        ax.axvline(suggested, color="#d62728", linestyle="--", linewidth=1.2)
+        ax.set_title(f"{label} ({'higher' if higher_is_better else 'lower'} is better)")
+        ax.set_xlabel("n_clusters")
+        ax.set_xticks(table["n_clusters"])
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(columns) :]:
+        ax.axis("off")
+    figure.suptitle(
+        f"Choosing the number of clusters: suggested {suggested} (dashed)\n"
+        f"{report['basis']}",
+        fontsize=11,
+    )
+    figure.tight_layout()
+    plt.close(figure)
+    return figure

@@ -1,0 +1,477 @@
+"""Record every run in MLflow through kedro-mlflow, without ever failing a run.
+
+kedro-mlflow is the integration: its hook reads ``conf/<env>/mlflow.yml``,
+picks the experiment, starts and ends the MLflow run and tags it with the run's
+Kedro command. Its hooks switch themselves on when the package is installed,
+and any error in them (a locked or read-only store, a full disk) would fail
+the Kedro run. So ``settings.py`` disables the plugin's own registration
+(``DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)``) and registers
+:class:`TrackingHooks`, which drives one instance of kedro-mlflow's hook behind
+a guard: the first tracking error logs a warning and the run goes on untracked.
+
+What this project adds to kedro-mlflow's record: every parameter group
+flattened (``dec_clustering.n_clusters``), the environment and input file, the
+metrics of the reports the run wrote (see :data:`REPORT_METRICS`), the DEC loss
+and label-change history as metric steps, time per pipeline and peak memory,
+the files the run wrote as artifacts (models, plots, the explorer, JSON
+reports), and one nested run per ``n_clusters`` of a model selection sweep.
+
+Nothing here imports MLflow until a pipeline starts with tracking on, so
+``kedro viz``, notebooks and ``--help`` pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedro.framework.hooks import hook_impl
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
+    from kedro.io import DataCatalog
+    from kedro.pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+# `NETFLIX_DEC_TRACKING=off kedro run ...` switches tracking off for one run.
+SWITCH_ENV_VAR = "NETFLIX_DEC_TRACKING"
+_OFF = frozenset({"0", "false", "no", "off"})
+_ON = frozenset({"", "1", "true", "yes", "on"})
+
+# Files the run wrote that are worth keeping with the run, by suffix.
+ARTIFACT_SUFFIXES = frozenset({".keras", ".png", ".html", ".json"})
+
+# Report dataset → prefix of the metrics taken from its numeric entries.
+REPORT_METRICS = {
+    "clustering_metrics": "",
+    "model_selection_report": "model_selection.",
+}
+
+
+def tracking_switch() -> bool:
+    """Whether this run is tracked, from ``NETFLIX_DEC_TRACKING`` (default on)."""
+    value = os.environ.get(SWITCH_ENV_VAR, "").strip().lower()
+    if value in _OFF:
+        return False
+    if value not in _ON:
+        logger.warning(
+            "%s=%r is not one of on/off (1/0, true/false, yes/no); tracking stays on.",
+            SWITCH_ENV_VAR,
+            value,
+        )
+    return True
+
+
+def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested parameters as ``group.key`` pairs, the way MLflow compares runs."""
+    if isinstance(values, BaseModel):
+        values = values.model_dump()
+    if isinstance(values, Mapping):
+        flat: dict[str, Any] = {}
+        for key, value in values.items():
+            flat.update(flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): values}
+
+
+def numeric_leaves(values: Any, prefix: str = "") -> dict[str, float]:
+    """The finite numbers of a JSON report as metrics (booleans and text left out)."""
+    if isinstance(values, Mapping):
+        out: dict[str, float] = {}
+        for key, value in values.items():
+            out.update(numeric_leaves(value, f"{prefix}{key}."))
+        return out
+    if isinstance(values, bool) or not isinstance(values, int | float):
+        return {}
+    if not math.isfinite(values):
+        return {}
+    return {prefix.rstrip("."): float(values)}
+
+
+def history_metrics(
+    training: Mapping[str, Any] | None, pretraining: Mapping[str, Any] | None
+) -> list[tuple[str, float, int]]:
+    """(name, value, step) for the DEC updates and the autoencoder epochs."""
+    steps: list[tuple[str, float, int]] = []
+    for update in (training or {}).get("updates", []):
+        for key in ("loss", "changed", "clusters"):
+            value = update.get(key)
+            if isinstance(value, int | float) and math.isfinite(value):
+                steps.append((f"dec.{key}", float(value), int(update["iteration"])))
+    for key, values in (pretraining or {}).items():
+        if isinstance(values, list):
+            steps.extend(
+                (f"autoencoder.{key}", float(value), epoch)
+                for epoch, value in enumerate(values)
+                if isinstance(value, int | float) and math.isfinite(value)
+            )
+    return steps
+
+
+def timing_metrics(timings: Mapping[str, Any] | None) -> dict[str, float]:
+    """Seconds per pipeline, the whole run's seconds and the peak memory."""
+    if not timings:
+        return {}
+    per_pipeline: dict[str, float] = {}
+    for record in timings.get("nodes", []):
+        name = record.get("pipeline") or "other"
+        per_pipeline[name] = per_pipeline.get(name, 0.0) + record["seconds"]
+    metrics = {f"time_s.{name}": round(s, 3) for name, s in per_pipeline.items()}
+    metrics["time_s.total"] = float(timings.get("seconds", sum(per_pipeline.values())))
+    peaks = [record["peak_rss_mb"] for record in timings.get("nodes", [])]
+    if peaks:
+        metrics["peak_rss_mb"] = float(max(peaks))
+    return metrics
+
+
+def saved_file(dataset: Any) -> Path | None:
+    """The local file a dataset last saved (its latest version when versioned)."""
+    for attribute in ("_dataset", "dataset", "_wrapped"):  # wrapper datasets
+        inner = getattr(dataset, attribute, None)
+        if inner is not None and hasattr(inner, "_describe"):
+            dataset = inner
+    if getattr(dataset, "_protocol", "file") not in ("file", None):
+        return None
+    try:
+        if hasattr(dataset, "_get_load_path"):
+            path = dataset._get_load_path()
+        else:
+            path = getattr(dataset, "_filepath", None) or dataset._describe().get(
+                "filepath"
+            )
+    except Exception:  # no saved version yet, or not a file dataset
+        return None
+    if path is None:
+        return None
+    path = Path(str(path))
+    return path if path.is_file() else None
+
+
+class TrackingHooks:
+    """kedro-mlflow's hook, guarded, plus this project's metrics and artifacts."""
+
+    def __init__(self) -> None:
+        self._context: KedroContext | None = None
+        self._hook: Any = None  # kedro_mlflow's MlflowHook while a run is tracked
+        self._client: Any = None
+        self._seconds = 0.0  # spent on tracking in this run
+
+    # ---- guard ---------------------------------------------------------------
+    def _guarded(self, step: str, action: Callable[[], None]) -> None:
+        if self._hook is None:
+            return
+        started = time.perf_counter()
+        try:
+            action()
+        except Exception as error:  # tracking must never fail a run
+            logger.warning(
+                "MLflow tracking failed while %s (%s: %s); this run goes on without "
+                "tracking. Check server.mlflow_tracking_uri in conf/*/mlflow.yml, or "
+                "switch tracking off with %s=off.",
+                step,
+                type(error).__name__,
+                str(error).splitlines()[0][:300] if str(error) else "",
+                SWITCH_ENV_VAR,
+            )
+            self._abandon()
+        finally:
+            self._seconds += time.perf_counter() - started
+
+    def _abandon(self) -> None:
+        self._hook = None
+        self._client = None
+        try:
+            import mlflow
+
+            while mlflow.active_run():
+                mlflow.end_run("FAILED")
+        except Exception:  # the store may be what failed
+            logger.debug("Could not close the MLflow run.", exc_info=True)
+
+    # ---- hooks -----------------------------------------------------------------
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        # Only remembered: the store is opened when a pipeline starts, so that
+        # notebooks, `kedro viz` and `kedro catalog` never touch it.
+        self._context = context
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        self._hook = None
+        self._seconds = 0.0
+        if self._context is None or not tracking_switch():
+            logger.info("MLflow tracking is off for this run (%s).", SWITCH_ENV_VAR)
+            return
+        try:
+            from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+        except ImportError:
+            logger.info(
+                "MLflow tracking is off: kedro-mlflow is not installed "
+                "(pip install kedro-mlflow)."
+            )
+            return
+        _telemetry_off()
+        self._hook = MlflowHook()
+        self._guarded("opening the store", self._open_store)
+        self._guarded(
+            "starting the run",
+            lambda: self._hook.before_pipeline_run(
+                run_params=run_params, pipeline=pipeline, catalog=catalog
+            ),
+        )
+        if self._hook is not None and not self._hook._is_mlflow_enabled:
+            # kedro-mlflow's own switch: tracking.disable_tracking.pipelines.
+            self._client = None
+            return
+        self._guarded(
+            "logging the parameters",
+            lambda: self._log_start(run_params, catalog),
+        )
+
+    @hook_impl(trylast=True)  # after NodeTimingHooks has saved run_timings
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        if self._client is not None:
+            self._guarded(
+                "logging metrics and artifacts",
+                lambda: self._log_results(pipeline, catalog),
+            )
+        self._guarded(
+            "ending the run",
+            lambda: self._end_run(run_params, pipeline, catalog),
+        )
+        if self._hook is not None and self._client is not None:
+            logger.info(
+                "MLflow run %s recorded in %s (tracking took %.1f s).",
+                self._hook.run_id,
+                self._hook.mlflow_config.server.mlflow_tracking_uri,
+                self._seconds,
+            )
+        self._hook = None
+        self._client = None
+
+    @hook_impl
+    def on_pipeline_error(
+        self,
+        error: Exception,
+        run_params: dict[str, Any],
+        pipeline: Pipeline,
+        catalog: DataCatalog,
+    ) -> None:
+        self._guarded(
+            "closing the failed run",
+            lambda: self._hook.on_pipeline_error(
+                error=error, run_params=run_params, pipeline=pipeline, catalog=catalog
+            ),
+        )
+        self._hook = None
+        self._client = None
+
+    def _end_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        import mlflow
+
+        self._hook.after_pipeline_run(
+            run_params=run_params, pipeline=pipeline, catalog=catalog
+        )
+        if self._hook._already_active_mlflow:  # the caller's run: theirs to end
+            return
+        # Nothing of this run may stay active for the next session in this process.
+        while (
+            active := mlflow.active_run()
+        ) and active.info.run_id == self._hook.run_id:
+            mlflow.end_run()
+
+    # ---- what is logged --------------------------------------------------------
+    def _open_store(self) -> None:
+        """kedro-mlflow's set-up from ``mlflow.yml``, its SQLite path made absolute.
+
+        kedro-mlflow would hand ``sqlite:///mlflow.db`` to MLflow as it is:
+        SQLite then opens it from whatever the working directory is, and MLflow
+        keeps one store per URI, so two projects run in one process (tests,
+        notebooks) would share the first one's file.
+        """
+        import mlflow
+        from kedro.config import MissingConfigException
+        from kedro_mlflow.config.kedro_mlflow_config import KedroMlflowConfig
+        from kedro_mlflow.config.resolvers import resolve_random_name
+        from omegaconf import OmegaConf
+
+        context = self._context
+        if mlflow.active_run():  # the caller's run: kedro-mlflow logs into it
+            self._hook.after_context_created(context)
+        else:
+            if not OmegaConf.has_resolver("km.random_name"):
+                OmegaConf.register_new_resolver(
+                    "km.random_name", resolve_random_name, use_cache=True
+                )
+            loader = context.config_loader
+            loader.config_patterns.setdefault(
+                "mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"]
+            )
+            try:
+                conf = dict(loader["mlflow"])
+            except MissingConfigException:
+                conf = {}
+            config = KedroMlflowConfig.model_validate(conf)
+            config.server.mlflow_tracking_uri = _absolute_sqlite_uri(
+                config.server.mlflow_tracking_uri, context.project_path
+            )
+            if not conf.get("tracking", {}).get("experiment", {}).get("name"):
+                config.tracking.experiment.name = context._package_name or "netflix_dec"
+            config.setup(context)
+            self._hook.mlflow_config = config
+            self._hook._already_active_mlflow = False
+        self._client = self._hook.mlflow_config.server._mlflow_client
+
+    def _log_start(self, run_params: dict[str, Any], catalog: DataCatalog) -> None:
+        from mlflow.entities import Param, RunTag
+
+        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        params = {key: _param_text(value) for key, value in flatten(parameters).items()}
+        params["env"] = run_params.get("env") or "local"
+        source = _input_file(catalog)
+        if source:
+            params["input_file"] = source
+        tags = {"env": params["env"], "input_file": source or ""}
+        self._client.log_batch(
+            self._hook.run_id,
+            params=[Param(key, value) for key, value in sorted(params.items())],
+            tags=[RunTag(key, value) for key, value in tags.items() if value],
+        )
+
+    def _log_results(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        from mlflow.entities import Metric
+
+        produced = pipeline.all_outputs()
+
+        def load(name: str) -> Any:
+            return catalog.load(name) if name in produced and name in catalog else None
+
+        metrics: dict[str, float] = {}
+        for name, prefix in REPORT_METRICS.items():
+            metrics.update(numeric_leaves(load(name) or {}, prefix))
+        training = load("dec_training")
+        if training:
+            metrics["dec.iterations"] = float(training["iterations"])
+            metrics["dec.seconds"] = float(training.get("seconds", math.nan))
+        if "run_timings" in catalog:
+            metrics.update(timing_metrics(catalog.load("run_timings")))
+        steps = [
+            (key, value, 0) for key, value in metrics.items() if math.isfinite(value)
+        ]
+        steps += history_metrics(training, load("pretraining_history"))
+        run_id = self._hook.run_id
+        timestamp = _now_ms()
+        self._client.log_batch(
+            run_id,
+            metrics=[Metric(key, value, timestamp, step) for key, value, step in steps],
+        )
+        self._log_artifacts(run_id, sorted(produced | {"run_timings"}), catalog)
+        sweep = load("model_selection_table")
+        if sweep is not None:
+            self._log_sweep(run_id, sweep)
+
+    def _log_artifacts(
+        self, run_id: str, names: list[str], catalog: DataCatalog
+    ) -> None:
+        """Each file the run wrote, under its data layer (``06_models/dec_model.keras``)."""
+        for name in names:
+            if name not in catalog:
+                continue
+            path = saved_file(catalog.get(name))
+            if path is None or path.suffix not in ARTIFACT_SUFFIXES:
+                continue
+            layer = _layer_of(path)
+            self._client.log_artifact(run_id, str(path), artifact_path=layer)
+
+    def _log_sweep(self, parent_id: str, table: Any) -> None:
+        """One nested run per ``n_clusters`` of the model selection sweep."""
+        from mlflow.entities import Metric, Param
+
+        parent = self._client.get_run(parent_id)
+        timestamp = _now_ms()
+        for row in table.to_dict(orient="records"):
+            k = int(row["n_clusters"])
+            child = self._client.create_run(
+                parent.info.experiment_id,
+                run_name=f"n_clusters={k}",
+                tags={"mlflow.parentRunId": parent_id, "sweep": "model_selection"},
+            )
+            metrics = [
+                Metric(key, float(value), timestamp, 0)
+                for key, value in row.items()
+                if key != "n_clusters"
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            ]
+            self._client.log_batch(
+                child.info.run_id,
+                metrics=metrics,
+                params=[Param("n_clusters", str(k))],
+            )
+            self._client.set_terminated(child.info.run_id)
+
+
+def _telemetry_off() -> None:
+    """MLflow's usage telemetry stays off unless the user opted in."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    try:  # mlflow may have been imported (and its client started) before this
+        from mlflow.telemetry.client import set_telemetry_client
+
+        set_telemetry_client()
+    except Exception:
+        logger.debug("Could not reset MLflow's telemetry client.", exc_info=True)
+
+
+def _absolute_sqlite_uri(uri: str | None, root: str | Path) -> str | None:
+    """``sqlite:///mlflow.db`` → ``sqlite:////<project>/mlflow.db``.
+
+    SQLite opens a relative path from the working directory of each new
+    connection; the store belongs to the project, wherever Kedro is run from.
+    """
+    prefix = "sqlite:///"
+    if not uri or not uri.startswith(prefix) or uri.startswith(prefix + "/"):
+        return uri
+    relative = uri[len(prefix) :]
+    if relative.startswith(":memory:") or not relative:
+        return uri
+    return prefix + (Path(root) / relative).resolve().as_posix()
+
+
+def _param_text(value: Any) -> str:
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_VAL_LENGTH else text[:MAX_PARAM_VAL_LENGTH]
+
+
+def _input_file(catalog: DataCatalog) -> str | None:
+    if "raw_titles" not in catalog:
+        return None
+    path = catalog.get("raw_titles")._describe().get("filepath")
+    return str(path) if path else None
+
+
+def _layer_of(path: Path) -> str:
+    """The data layer folder of a file, above any version folders."""
+    for parent in path.parents:
+        if parent.parent.name == "data":
+            return parent.name
+    return path.parent.name
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

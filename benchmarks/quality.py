@@ -377,10 +377,8 @@ def subsample_rows(seed: int, add: Any) -> None:
             dec_params = DecClusteringParams(
                 **(base["dec_clustering"] | clustering | {"seed": seed})
             )
-            autoencoder, encoder, _ = encoding_nodes.pretrain_autoencoder(
-                x, encoding_params
-            )
-            embeddings = encoding_nodes.embed_titles(encoder, x)
+            autoencoder, _ = encoding_nodes.pretrain_autoencoder(x, encoding_params)
+            embeddings = encoding_nodes.embed_titles(autoencoder, x)
             _, q, dec_embeddings, start, record = dec_nodes.train_dec(
                 autoencoder, x, dec_params
             )

@@ -19,7 +19,7 @@ from benchmarks.harness import (
 RESULT = "tracking"
 NEEDS_REAL_CSV = False
 TARGET_SECONDS = 2.0
-_TOOK = re.compile(r"tracking took ([0-9.]+) s")
+_TOOK = re.compile(r"tracking took ([0-9.]+) s(?:, ([0-9.]+) s of CPU)?")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> None:
                     "tracking": switch,
                     "seconds": result["seconds"],
                     "hook_seconds": float(took.group(1)) if took else None,
+                    "hook_cpu_seconds": float(took.group(2))
+                    if took and took.group(2)
+                    else None,
                     "load_average": round(load, 1),
                 }
             )
@@ -81,10 +84,11 @@ def section(d: dict[str, Any]) -> list[str]:
     return [
         f"## Tracking overhead ({d['machine']['date']}, `{d['command']}`, alternating)",
         "",
-        "| repeat | off: s | on: s | on: of which the tracking hook, s |",
-        "| ---: | ---: | ---: | ---: |",
+        "| repeat | off: s | on: s | on: the tracking hook, s | its CPU s |",
+        "| ---: | ---: | ---: | ---: | ---: |",
         *[
-            f"| {a['repeat']} | {a['seconds']} | {b['seconds']} | {b['hook_seconds']} |"
+            f"| {a['repeat']} | {a['seconds']} | {b['seconds']} | {b['hook_seconds']} "
+            f"| {b.get('hook_cpu_seconds')} |"
             for a, b in zip(off, on, strict=True)
         ],
         "",

@@ -241,6 +241,32 @@ def test_the_sweep_is_one_run_with_a_nested_run_per_k(mlflow_client):
 # ---- tracking never fails a run ------------------------------------------------------
 
 
+class _Records(logging.Handler):
+    """Log records of the tracking module, as text."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.text = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.text += record.getMessage() + "\n"
+
+
+@pytest.fixture
+def tracking_log(monkeypatch):
+    """What the tracking module logs during a run.
+
+    A run configures logging from conf/logging.yml, which empties the handlers
+    of the project's loggers (pytest's caplog included); a logger outside
+    logging's registry is left alone.
+    """
+    handler = _Records()
+    logger = logging.Logger("netflix_dec.tracking", logging.INFO)
+    logger.addHandler(handler)
+    monkeypatch.setattr(tracking, "logger", logger)
+    return handler
+
+
 @pytest.fixture
 def processing_project(tmp_path: Path, monkeypatch) -> Path:
     root = make_project_copy(tmp_path)
@@ -252,7 +278,7 @@ def processing_project(tmp_path: Path, monkeypatch) -> Path:
 
 @pytest.mark.slow
 def test_a_run_with_an_unwritable_store_succeeds_with_a_warning(
-    processing_project: Path, tmp_path: Path, caplog
+    processing_project: Path, tmp_path: Path, tracking_log
 ):
     pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
     blocker = tmp_path / "not-a-folder"
@@ -260,23 +286,46 @@ def test_a_run_with_an_unwritable_store_succeeds_with_a_warning(
     (processing_project / "conf/local/mlflow.yml").write_text(
         f"server:\n  mlflow_tracking_uri: sqlite:///{blocker}/mlflow.db\n"
     )
-    with caplog.at_level(logging.WARNING, logger="netflix_dec.tracking"):
-        run_kedro_session(processing_project, ["data_processing"])
+    run_kedro_session(processing_project, ["data_processing"])
     assert (processing_project / "data/03_primary/clean_titles.csv").is_file()
-    assert "MLflow tracking failed while opening the store" in caplog.text
-    assert "this run goes on without tracking" in caplog.text
+    assert "MLflow tracking failed while opening the store" in tracking_log.text
+    assert "this run goes on without tracking" in tracking_log.text
+
+
+@pytest.mark.slow
+def test_a_run_with_a_locked_store_succeeds_with_a_warning(
+    processing_project: Path, tracking_log
+):
+    pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    import sqlite3
+
+    store = processing_project / "locked.db"
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("CREATE TABLE other_writer (x)")
+    holder.execute(
+        "BEGIN EXCLUSIVE"
+    )  # another process writing, for as long as it likes
+    (processing_project / "conf/local/mlflow.yml").write_text(
+        f"server:\n  mlflow_tracking_uri: sqlite:///{store}\n"
+    )
+    try:
+        run_kedro_session(processing_project, ["data_processing"])
+    finally:
+        holder.close()
+    assert (processing_project / "data/03_primary/clean_titles.csv").is_file()
+    assert "database is locked" in tracking_log.text
+    assert "this run goes on without tracking" in tracking_log.text
 
 
 @pytest.mark.slow
 def test_tracking_can_be_switched_off_for_one_run(
-    processing_project: Path, monkeypatch, caplog
+    processing_project: Path, monkeypatch, tracking_log
 ):
     monkeypatch.setenv(tracking.SWITCH_ENV_VAR, "off")
-    with caplog.at_level(logging.INFO, logger="netflix_dec.tracking"):
-        run_kedro_session(processing_project, ["data_processing"])
+    run_kedro_session(processing_project, ["data_processing"])
     assert (processing_project / "data/03_primary/clean_titles.csv").is_file()
     assert not (processing_project / "mlflow.db").exists()
-    assert "MLflow tracking is off for this run" in caplog.text
+    assert "MLflow tracking is off for this run" in tracking_log.text
 
 
 @pytest.mark.slow

@@ -96,6 +96,17 @@ def run(args: argparse.Namespace) -> None:
                     )
                 )
             )
+        # Saved after every repeat, so a run cut short keeps what it measured.
+        _save(runs, repeats, i + 1, load_before)
+
+
+def _save(
+    runs: dict[str, list[dict[str, Any]]],
+    repeats: int,
+    done: int,
+    load_before: list[float],
+) -> None:
+    """Medians and targets over the ``done`` repeats measured so far."""
 
     def median(kind: str, key: str) -> float | None:
         found = [r[key] for r in runs[kind]]
@@ -113,7 +124,8 @@ def run(args: argparse.Namespace) -> None:
         RESULT,
         {
             "csv": str(REAL_CSV),
-            "repeats": repeats,
+            "repeats": done,
+            "repeats_planned": repeats,
             "load_average_before": load_before,
             "load_average_after": load_average(),
             "project_median_seconds": p_seconds,
@@ -194,7 +206,12 @@ def section(s: dict[str, Any]) -> list[str]:
             "node including the model's loading)."
         )
     parts = [
-        f"## Speed: full default run vs the notebook (real catalogue, {s['machine']['date']}, median of {s['repeats']})",
+        f"## Speed: full default run vs the notebook (real catalogue, {s['machine']['date']}, median of {s['repeats']})"
+        + (
+            f" — cut short: {s['repeats']} of {s['repeats_planned']} planned repeats"
+            if s.get("repeats_planned", s["repeats"]) > s["repeats"]
+            else ""
+        ),
         "",
         "| | wall seconds | peak RSS (MB) |",
         "| --- | ---: | ---: |",

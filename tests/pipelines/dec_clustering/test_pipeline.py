@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.harness import latest
 from netflix_dec.catalogue import ENV_VAR
 from netflix_dec.sample import THEMES
 from tests.conftest import make_project_copy
@@ -58,7 +59,8 @@ def default_run(tmp_path_factory) -> tuple[Path, str]:
 
 
 def _json(root: Path, name: str) -> dict:
-    return json.loads((root / "data/08_reporting" / name).read_text(encoding="utf-8"))
+    path = latest(root / "data/08_reporting" / name)  # reports are versioned
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_the_default_recovers_the_planted_genres(default_run):

@@ -344,3 +344,26 @@ def test_two_projects_in_one_process_keep_their_own_stores(tmp_path: Path, monke
         experiment = client.get_experiment_by_name("netflix_dec")
         (run,) = client.search_runs([experiment.experiment_id])
         assert run.data.tags["project_path"] == root.as_posix()
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_the_start_checks_leaves_no_open_run_behind(
+    processing_project: Path, tmp_path: Path, monkeypatch, tracking_log
+):
+    pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    monkeypatch.setenv(ENV_VAR, str(empty))
+    with pytest.raises(Exception, match="empty"):
+        run_kedro_session(processing_project, ["data_processing"])
+    assert mlflow.active_run() is None
+    monkeypatch.delenv(ENV_VAR)
+    run_kedro_session(processing_project, ["data_processing"])
+    assert "tracking failed" not in tracking_log.text
+    client = MlflowClient(f"sqlite:///{processing_project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("netflix_dec")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"

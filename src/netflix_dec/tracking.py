@@ -45,6 +45,9 @@ SWITCH_ENV_VAR = "NETFLIX_DEC_TRACKING"
 _OFF = frozenset({"0", "false", "no", "off"})
 _ON = frozenset({"", "1", "true", "yes", "on"})
 
+# MLflow runs this process started: never taken for a caller's run.
+_STARTED: set[str] = set()
+
 # Files the run wrote that are worth keeping with the run, by suffix.
 ARTIFACT_SUFFIXES = frozenset({".keras", ".png", ".html", ".json"})
 
@@ -204,7 +207,9 @@ class TrackingHooks:
         # notebooks, `kedro viz` and `kedro catalog` never touch it.
         self._context = context
 
-    @hook_impl
+    # After the project's run-start checks: a run that stops there starts no
+    # MLflow run (Kedro calls no error hook for it, which would close it).
+    @hook_impl(trylast=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
@@ -234,6 +239,8 @@ class TrackingHooks:
             # kedro-mlflow's own switch: tracking.disable_tracking.pipelines.
             self._client = None
             return
+        if self._hook is not None and not self._hook._already_active_mlflow:
+            _STARTED.add(self._hook.run_id)
         self._guarded(
             "logging the parameters",
             lambda: self._log_start(run_params, catalog),
@@ -312,6 +319,9 @@ class TrackingHooks:
         from omegaconf import OmegaConf
 
         context = self._context
+        # A run of ours that a failure left open in this process is closed.
+        while (active := mlflow.active_run()) and active.info.run_id in _STARTED:
+            mlflow.end_run("FAILED")
         if mlflow.active_run():  # the caller's run: kedro-mlflow logs into it
             self._hook.after_context_created(context)
         else:

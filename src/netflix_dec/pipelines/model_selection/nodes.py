@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,10 +32,8 @@ from sklearn.metrics import (
 )
 
 from netflix_dec.evaluation import agreement, weak_genre_labels
+from netflix_dec.lazy import Figure, pyplot
 from netflix_dec.params import ModelSelectionParams
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +193,7 @@ def suggest_n_clusters(
 
 def plot_sweep(table: pd.DataFrame, report: dict[str, Any]) -> Figure:
     """One panel per score against ``n_clusters``, the suggested ``k`` marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     columns = [c for c in SCORES if c in table and not table[c].isna().all()]
     n_cols = 3

@@ -220,6 +220,23 @@ def section(s: dict[str, Any]) -> list[str]:
         verdicts,
         "",
     ]
+    if "rerun_runs" in s:
+        pairs = zip(
+            s["project_runs"], s["notebook_runs"], s["rerun_runs"], strict=False
+        )
+        parts += [
+            "Per alternating pair, project / notebook: cold "
+            + ", ".join(f"{p['seconds'] / n['seconds']:.2f}×" for p, n, _ in pairs)
+            + "; re-run "
+            + ", ".join(
+                f"{r['seconds'] / n['seconds']:.2f}×"
+                for _, n, r in zip(
+                    s["project_runs"], s["notebook_runs"], s["rerun_runs"], strict=False
+                )
+            )
+            + ".",
+            "",
+        ]
     if "load_average_before" in s:
         parts += [
             f"Load average (1, 5, 15 min) before: {s['load_average_before']}, after: "

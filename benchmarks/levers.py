@@ -298,7 +298,9 @@ def section(s: dict[str, Any]) -> list[str]:
                 for node in NODES
             ],
             f"| autoencoder epochs | {b['autoencoder_epochs']} | {c['autoencoder_epochs']} |",
-            f"| final NMI (weak labels) | {b['nmi']} | {c['nmi']} |",
+            "| final NMI (weak labels) | "
+            + " | ".join("" if v["nmi"] is None else f"{v['nmi']:.4f}" for v in (b, c))
+            + " |",
             "",
         ]
     if "encoder" in s:

@@ -188,8 +188,8 @@ def section(s: dict[str, Any]) -> list[str]:
             for name, r in rows
         ],
         "",
-        "Measured on a 2-core machine shared with other jobs (load average in the "
-        "table): absolute seconds are several times a quiet machine's. The "
+        "The load average in the table says how busy the 2-core machine was: on "
+        "a shared machine absolute seconds are several times a quiet one's. The "
         "assignment itself (encoding from the cache and one predict pass) is the "
         "assign node; the rest is start-up, loading the model and the training "
         "map, placing the new titles on it with openTSNE and writing the explorer.",

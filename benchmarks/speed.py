@@ -240,9 +240,9 @@ def section(s: dict[str, Any]) -> list[str]:
     if "load_average_before" in s:
         parts += [
             f"Load average (1, 5, 15 min) before: {s['load_average_before']}, after: "
-            f"{s['load_average_after']} on {s['machine']['cores']} cores: the machine was "
-            "shared, so absolute seconds are inflated; compare the ratios, measured side "
-            "by side in alternating runs.",
+            f"{s['load_average_after']} on {s['machine']['cores']} cores: a load near the "
+            "core count or above means a shared machine and inflated absolute seconds; "
+            "compare the ratios, measured side by side in alternating runs.",
             "",
         ]
     parts += [

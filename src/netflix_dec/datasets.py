@@ -98,6 +98,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _init_versioned_file(
+    dataset: AbstractVersionedDataset,
+    filepath: str,
+    version: Version | None,
+    fs_kwargs: dict[str, Any],
+) -> None:
+    """Give a versioned file dataset its filesystem, protocol and Kedro paths."""
+    protocol, path = get_protocol_and_path(filepath, version)
+    dataset._protocol = protocol
+    dataset._fs = fsspec.filesystem(protocol, **fs_kwargs)
+    AbstractVersionedDataset.__init__(
+        dataset,
+        filepath=PurePosixPath(path),
+        version=version,
+        exists_function=dataset._fs.exists,
+        glob_function=dataset._fs.glob,
+    )
+
+
 class AtomicDataset(AbstractVersionedDataset[Any, Any]):
     """Any file dataset, saved to a temporary file and renamed into place.
 
@@ -161,17 +180,9 @@ class AtomicDataset(AbstractVersionedDataset[Any, Any]):
             config["credentials"] = credentials
         if fs_args is not None:
             config["fs_args"] = fs_args
-        protocol, path = get_protocol_and_path(filepath, version)
-        self._fs = fsspec.filesystem(
-            protocol, **(credentials or {}), **_fs_only(fs_args)
+        _init_versioned_file(
+            self, filepath, version, {**(credentials or {}), **_fs_only(fs_args)}
         )
-        super().__init__(
-            filepath=PurePosixPath(path),
-            version=version,
-            exists_function=self._fs.exists,
-            glob_function=self._fs.glob,
-        )
-        self._protocol = protocol
         self._config = config
         self._datasets: dict[str, AbstractDataset] = {}
         self.metadata = metadata
@@ -277,21 +288,13 @@ class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
             fs_args: Extra arguments for the fsspec filesystem.
             metadata: Free-form metadata, ignored by Kedro.
         """
-        protocol, path = get_protocol_and_path(filepath, version)
-        self._suffix = PurePosixPath(path).suffix
+        self._suffix = PurePosixPath(get_protocol_and_path(filepath)[1]).suffix
         # An empty path is PartitionedDataset's placeholder for its repr.
         if filepath and self._suffix not in (".npy", ".npz"):
             raise DatasetError(
                 f"NumpyDataset needs a .npy or .npz filepath, got {filepath!r}"
             )
-        self._protocol = protocol
-        self._fs = fsspec.filesystem(protocol, **(fs_args or {}))
-        super().__init__(
-            filepath=PurePosixPath(path),
-            version=version,
-            exists_function=self._fs.exists,
-            glob_function=self._fs.glob,
-        )
+        _init_versioned_file(self, filepath, version, fs_args or {})
         self._mmap_mode = mmap_mode
         self.metadata = metadata
 

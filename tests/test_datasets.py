@@ -338,6 +338,21 @@ def test_feature_cache_returns_stored_rows_in_the_order_asked(tmp_path: Path, ki
     assert found.dtype == np.float32
 
 
+def test_feature_cache_stores_keys_as_bytes_and_reads_older_unicode_shards(
+    tmp_path: Path,
+):
+    cache = FeatureCache(path=str(tmp_path / "cache"))
+    shard = cache.store(["é", "b"], np.eye(2, dtype=np.float32))
+    with np.load(shard) as archive:
+        assert archive["keys"].dtype.kind == "S"  # a byte a character, not four
+    # A shard written before keys were bytes (NumPy unicode) is still found.
+    with (tmp_path / "cache" / f"older{shard.suffix}").open("wb") as file:
+        np.savez(file, keys=np.array(["c"]), rows=np.full((1, 2), 7, np.float32))
+    lookup = FeatureCache(path=str(tmp_path / "cache")).lookup(["c", "é"])
+    assert lookup.missing == []
+    np.testing.assert_array_equal(lookup.rows, [[7, 7], [1, 0]])
+
+
 def test_feature_cache_writes_known_keys_once_and_cannot_be_saved(tmp_path: Path):
     cache = FeatureCache(path=str(tmp_path / "cache"))
     assert cache.store(["a"], np.ones((1, 2))) is not None

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import logging
 import os
 import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import fsspec
 import numpy as np
@@ -310,46 +309,49 @@ class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
         path = get_filepath_str(self._get_load_path(), self._protocol)
         if self._suffix == ".npy" and self._mmap_mode and self._protocol == "file":
             return np.load(path, mmap_mode=self._mmap_mode, allow_pickle=False)
+        # Read straight from the (seekable) file: a million titles' features
+        # are over a gigabyte, and a bytes copy first would double that.
         with self._fs.open(path, mode="rb") as file:
-            buffer = io.BytesIO(file.read())
-        if self._suffix == ".npy":
-            return np.load(buffer, allow_pickle=False)
-        with np.load(buffer, allow_pickle=False) as archive:
-            if _DENSE_KEY in archive.files:
-                return archive[_DENSE_KEY]
-        buffer.seek(0)
-        return sparse.load_npz(buffer)
+            if self._suffix == ".npy":
+                return np.load(file, allow_pickle=False)
+            with np.load(file, allow_pickle=False) as archive:
+                if _DENSE_KEY in archive.files:
+                    return archive[_DENSE_KEY]
+            file.seek(0)
+            return sparse.load_npz(file)
 
     def save(self, data: FeatureMatrix) -> None:
-        buffer = io.BytesIO()
         if sparse.issparse(data):
             if self._suffix != ".npz":
                 raise DatasetError(
                     f"{self._filepath}: a sparse matrix is stored as .npz, not {self._suffix}"
                 )
-            sparse.save_npz(buffer, data, compressed=False)
-        elif isinstance(data, np.ndarray):
-            if data.dtype == object:
-                raise DatasetError(
-                    f"{self._filepath}: refusing to store an object array"
-                )
-            if self._suffix == ".npy":
-                np.save(buffer, data, allow_pickle=False)
-            else:
-                np.savez(buffer, **{_DENSE_KEY: data})
-        else:
+        elif not isinstance(data, np.ndarray):
             raise DatasetError(
                 f"{self._filepath}: expected a NumPy array or SciPy sparse matrix, "
                 f"got {type(data).__name__}"
             )
+        elif data.dtype == object:
+            raise DatasetError(f"{self._filepath}: refusing to store an object array")
         path = get_filepath_str(self._get_save_path(), self._protocol)
         if self._protocol != "file":  # an object store replaces objects whole
             with self._fs.open(path, mode="wb") as file:
-                file.write(buffer.getbuffer())
+                self._write(file, data)
             return
+        # Serialised straight into the temporary file (no copy of the whole
+        # file in memory: a million titles' features are over a gigabyte),
+        # then renamed over the old one.
         with atomic_target(path) as temporary, open(temporary, "wb") as file:
-            file.write(buffer.getbuffer())
+            self._write(file, data)
         self._fs.invalidate_cache(path)
+
+    def _write(self, file: BinaryIO, data: FeatureMatrix) -> None:
+        if sparse.issparse(data):
+            sparse.save_npz(file, data, compressed=False)
+        elif self._suffix == ".npy":
+            np.save(file, data, allow_pickle=False)
+        else:
+            np.savez(file, **{_DENSE_KEY: data})
 
     def _exists(self) -> bool:
         try:
@@ -504,6 +506,8 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
                     "Feature cache: ignoring unreadable %s (%s).", shard, error
                 )
                 continue
+            if keys.dtype.kind == "S":  # stored as UTF-8 bytes (see store)
+                keys = np.char.decode(keys, "utf-8")
             for position, key in enumerate(keys.tolist()):
                 self._index.setdefault(str(key), (shard, position))
 
@@ -561,9 +565,13 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
         new = [i for i, key in enumerate(keys) if key not in self._index]
         if not new:
             return None
-        keys = np.asarray([keys[i] for i in new], dtype=str)
-        rows = rows[new]
-        arrays: dict[str, np.ndarray] = {"keys": keys}
+        if len(new) < len(keys):  # else no copy: a million rows are a gigabyte
+            keys, rows = [keys[i] for i in new], rows[new]
+        keys = [str(key) for key in keys]
+        # Stored as UTF-8 bytes: NumPy's unicode strings take 4 bytes a
+        # character, 180 MB for a million 64-character hashes.
+        stored_keys = np.array([key.encode("utf-8") for key in keys], dtype=bytes)
+        arrays: dict[str, np.ndarray] = {"keys": stored_keys}
         if sparse.issparse(rows):
             csr = sparse.csr_matrix(rows)
             arrays.update(
@@ -574,13 +582,13 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
             )
         else:
             arrays["rows"] = np.asarray(rows)
-        digest = hashlib.sha256("\n".join(keys.tolist()).encode()).hexdigest()[:16]
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
         shard = self._path / f"{digest}-{uuid.uuid4().hex[:8]}{_CACHE_SUFFIX}"
         self._remove_killed_writes()
         with atomic_target(shard) as temporary, temporary.open("wb") as file:
             np.savez(file, **arrays)
         self._indexed.add(shard)
-        for position, key in enumerate(keys.tolist()):
+        for position, key in enumerate(keys):
             self._index.setdefault(key, (shard, position))
         return shard
 

@@ -172,10 +172,16 @@ def encode(
         stacked = sparse.vstack(parts, format="csr")
     else:
         stacked = np.concatenate(parts)
-    missing_set = set(missing)
-    order = [key for key in unique_keys if key not in missing_set] + missing
-    position = {key: i for i, key in enumerate(order)}
-    features = stacked[np.fromiter((position[key] for key in keys), dtype=np.intp)]
+    if computed is not None and len(missing) == len(keys):
+        # Every row new and distinct: already in the titles' order. Skipping
+        # the reordering copy halves the peak for a million titles' features.
+        features = computed
+    else:
+        missing_set = set(missing)
+        order = [key for key in unique_keys if key not in missing_set] + missing
+        position = {key: i for i, key in enumerate(order)}
+        index = np.fromiter((position[key] for key in keys), dtype=np.intp)
+        features = stacked[index]
     if sparse.issparse(features):
         features = sparse.csr_matrix(features)
     stats = EncodeStats(len(keys), len(unique_keys) - len(missing), len(missing))

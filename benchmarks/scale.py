@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from benchmarks.harness import (
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     extra = ["--params", args.params] if args.params else []
     runs = []
+    load_before = load_average()
     for size in sizes:
         csv = WORK / f"synthetic_{size}.csv"
         if not csv.exists():
@@ -62,7 +64,9 @@ def run(args: argparse.Namespace) -> None:
         {
             "runs": runs,
             "seconds_per_1000_titles": [round(1000 * r, 3) for r in rates],
+            "load_average_before": load_before,
             "load_average_after": load_average(),
+            "niceness": os.nice(0),
             "target_titles": TARGET_TITLES,
             "at_target": target,
             "targets": {
@@ -150,4 +154,33 @@ def section(s: dict[str, Any]) -> list[str]:
         f"under 4 GB **{yes(s['targets']['largest_under_4_gb'])}**. Parameters: {s['runs'][0]['params'] or 'defaults'}.",
         "",
         *million,
+        *_slowest(s),
     ]
+
+
+def _slowest(s: dict[str, Any]) -> list[str]:
+    """Where the largest run spent its time, and how busy the machine was."""
+    largest = max(s["runs"], key=lambda r: r["titles"])
+    nodes = sorted(largest.get("nodes", []), key=lambda n: -n["seconds"])[:6]
+    lines = [
+        f"Slowest nodes of the {largest['titles']:,}-title run: "
+        + ", ".join(
+            f"{n['node']} {n['seconds']:,.0f} s ({n['peak_rss_mb']:,.0f} MB)"
+            for n in nodes
+        )
+        + ".",
+        "",
+    ]
+    if "load_average_before" in s:
+        lines += [
+            f"Load average (1, 5, 15 min) before: {s['load_average_before']}, after: "
+            f"{s['load_average_after']} on {s['machine']['cores']} cores"
+            + (
+                f"; the benchmark ran at niceness {s['niceness']} (a raised priority"
+                " on a machine shared with other work)."
+                if s.get("niceness", 0) < 0
+                else "."
+            ),
+            "",
+        ]
+    return lines

@@ -100,7 +100,7 @@ def swept_sample_run(tmp_path_factory) -> Path:
     root = make_project_copy(tmp_path_factory.mktemp("swept"))
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv(ENV_VAR, raising=False)
-        patch.delenv("NETFLIX_DEC_TRACKING", raising=False)
+        patch.setenv("NETFLIX_DEC_TRACKING", "on")
         patch.chdir(root)
         params = {"encoding": {"features": "sentence"}}
         run_kedro_session(root, env="fast", params=params)

@@ -104,7 +104,7 @@ def test_a_relative_sqlite_store_belongs_to_the_project(uri, expected):
 @pytest.mark.parametrize(
     ("value", "on"),
     [
-        ("", True),
+        ("", False),
         ("off", False),
         ("0", False),
         ("FALSE", False),
@@ -117,10 +117,15 @@ def test_the_switch_reads_the_environment(monkeypatch, value, on):
     assert tracking.tracking_switch() is on
 
 
-def test_an_unknown_switch_value_keeps_tracking_on_and_says_so(monkeypatch, caplog):
+def test_tracking_is_off_unless_switched_on(monkeypatch):
+    monkeypatch.delenv(tracking.SWITCH_ENV_VAR, raising=False)
+    assert tracking.tracking_switch() is False
+
+
+def test_an_unknown_switch_value_keeps_tracking_off_and_says_so(monkeypatch, caplog):
     monkeypatch.setenv(tracking.SWITCH_ENV_VAR, "maybe")
     with caplog.at_level(logging.WARNING, logger="netflix_dec.tracking"):
-        assert tracking.tracking_switch() is True
+        assert tracking.tracking_switch() is False
     assert "not one of on/off" in caplog.text
 
 
@@ -271,7 +276,7 @@ def tracking_log(monkeypatch):
 def processing_project(tmp_path: Path, monkeypatch) -> Path:
     root = make_project_copy(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.delenv(tracking.SWITCH_ENV_VAR, raising=False)
+    monkeypatch.setenv(tracking.SWITCH_ENV_VAR, "on")
     monkeypatch.chdir(root)
     return root
 
@@ -334,7 +339,7 @@ def test_two_projects_in_one_process_keep_their_own_stores(tmp_path: Path, monke
     from mlflow.tracking import MlflowClient
 
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.delenv(tracking.SWITCH_ENV_VAR, raising=False)
+    monkeypatch.setenv(tracking.SWITCH_ENV_VAR, "on")
     roots = [make_project_copy(tmp_path / name) for name in ("one", "two")]
     for root in roots:
         monkeypatch.chdir(root)

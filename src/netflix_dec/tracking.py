@@ -219,7 +219,8 @@ class TrackingHooks:
         self._seconds = self._cpu_seconds = 0.0
         if self._context is None or not tracking_switch():
             logger.info(
-                "MLflow tracking is off for this run (%s=on records it).", SWITCH_ENV_VAR
+                "MLflow tracking is off for this run (%s=on records it).",
+                SWITCH_ENV_VAR,
             )
             return
         try:

@@ -107,9 +107,10 @@ def test_every_sentence_setting_is_part_of_the_key():
             {"max_length": 128},
             {"precision": "bfloat16"},
             {"model": "another model"},
+            {"numerics": "bfloat16 weights"},
         )
     }
-    assert len(keys) == 4
+    assert len(keys) == 5
     assert features.row_keys(["same text"], state) != features.row_keys(
         ["same text "], state
     )

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import math
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,11 @@ from netflix_dec.minilm import (  # noqa: E402
     MiniLMNotInstalledError,
     readers,
 )
+from netflix_dec.minilm import encoder as encoder_module  # noqa: E402
+from netflix_dec.minilm.encoder import (  # noqa: E402
+    length_order,
+    pad_batch,
+)
 from netflix_dec.minilm.precision import resolve_precision  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
@@ -39,7 +45,9 @@ ITEMS: list[dict[str, Any]] = REFERENCE["items"]
 TEXTS: list[str] = [item["text"] for item in ITEMS]
 # Cosine to sentence-transformers per reference sentence, by precision: float32
 # matches to rounding; bfloat16 arithmetic is allowed 0.999.
-MIN_COSINE = {"float32": 0.99999, "mixed_bfloat16": 0.999}
+MIN_COSINE = {"float32": 0.99999, "bfloat16": 0.999}
+# Cosine between two computations of one row in different batches.
+SAME_ROW_COSINE = {"float32": 0.999999, "bfloat16": 0.9999}
 DIMENSION = 384
 
 
@@ -129,6 +137,16 @@ def test_long_text_is_truncated_to_max_length(encoder: MiniLMEncoder) -> None:
 def test_non_string_input_is_rejected(encoder: MiniLMEncoder) -> None:
     with pytest.raises(TypeError, match=r"texts\[1\] is float"):
         encoder.encode(["fine", float("nan")])
+
+
+def test_closing_frees_the_model_and_refuses_to_encode() -> None:
+    _require_model_stack()
+    with MiniLMEncoder.from_installed_package(max_length=32) as closing:
+        model = weakref.ref(closing._model)
+        assert closing.encode(TEXTS[:2]).shape == (2, DIMENSION)
+    assert model() is None, "the Keras model is still referenced after close()"
+    with pytest.raises(RuntimeError, match="closed"):
+        closing.encode(TEXTS[:1])
 
 
 def test_max_length_beyond_position_table_is_rejected() -> None:
@@ -282,8 +300,8 @@ def test_a_run_asking_for_sentence_features_without_the_model_fails_at_start(
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ("fpu avx2 avx512f avx512_bf16 avx512_vnni", "mixed_bfloat16"),
-        ("fpu avx2 amx_tile amx_bf16", "mixed_bfloat16"),
+        ("fpu avx2 avx512f avx512_bf16 avx512_vnni", "bfloat16"),
+        ("fpu avx2 amx_tile amx_bf16", "bfloat16"),
         ("fpu avx2 avx512f avx512_vnni", "float32"),
     ],
 )
@@ -305,14 +323,94 @@ def test_a_forced_precision_wins_over_the_cpu(tmp_path: Path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("flags\t\t: avx512_bf16\n", encoding="utf-8")
     assert resolve_precision("float32", cpuinfo) == ("float32", "as configured")
-    assert resolve_precision("bfloat16", tmp_path / "absent")[0] == "mixed_bfloat16"
+    assert resolve_precision("bfloat16", tmp_path / "absent")[0] == "bfloat16"
     with pytest.raises(ValueError, match="'float16'"):
         resolve_precision("float16", cpuinfo)  # type: ignore[arg-type]
 
 
-def test_bfloat16_layers_compute_in_bfloat16_and_pool_in_float32() -> None:
-    model = minilm.build_bert_model(TINY, dtype="mixed_bfloat16")
+def test_bfloat16_stores_weights_in_bfloat16_and_norms_in_float32() -> None:
+    model = minilm.build_bert_model(TINY, dtype="bfloat16")
     dense = model.get_layer("encoder.layer.0.intermediate.dense")
-    assert dense.compute_dtype == "bfloat16"
-    assert dense.kernel.dtype == "float32"
+    assert dense.compute_dtype == dense.kernel.dtype == "bfloat16"
+    assert model.get_layer("embeddings.word_embeddings").embeddings.dtype == "bfloat16"
+    norm = model.get_layer("encoder.layer.0.output.LayerNorm")
+    assert norm.compute_dtype == norm.gamma.dtype == "float32"
     assert model.output.dtype == "float32"
+
+
+def test_checkpoint_loads_into_bfloat16_weights_rounded_once() -> None:
+    model = minilm.build_bert_model(TINY, dtype="bfloat16")
+    checkpoint = _tiny_checkpoint(TINY)
+    minilm.load_checkpoint_weights(model, checkpoint)
+    dense = model.get_layer("encoder.layer.0.intermediate.dense")
+    expected = checkpoint["encoder.layer.0.intermediate.dense.weight"].T
+    actual = np.asarray(dense.kernel).astype(np.float32)
+    np.testing.assert_allclose(actual, expected, rtol=2**-8)
+
+
+def test_bfloat16_tiny_model_tracks_float32() -> None:
+    checkpoint = _tiny_checkpoint(TINY)
+    outputs = {}
+    for dtype in ("float32", "bfloat16"):
+        model = minilm.build_bert_model(TINY, dtype=dtype)
+        minilm.load_checkpoint_weights(model, checkpoint)
+        ids = np.array([[1, 5, 7, 2, 0], [1, 3, 2, 0, 0]], dtype=np.int32)
+        outputs[dtype] = np.asarray(model([ids, (ids > 0).astype(np.int32)]))
+    assert outputs["bfloat16"].dtype == np.float32
+    cosine = np.sum(outputs["bfloat16"] * outputs["float32"], axis=1)
+    assert cosine.min() > 0.99
+
+
+def test_sentence_settings_record_what_computes_in_bfloat16() -> None:
+    _require_model_stack()
+    from netflix_dec.features import row_keys, sentence_settings
+
+    bf16 = sentence_settings(precision="bfloat16")
+    f32 = sentence_settings(precision="float32")
+    assert bf16["precision"] == "bfloat16"
+    assert "float32 residual" in bf16["numerics"]
+    assert f32["numerics"] == "float32 throughout"
+    assert row_keys(["a"], bf16) != row_keys(["a"], f32)
+
+
+# --- batching: padded widths, streaming chunks ---------------------------------
+
+
+def test_pad_batch_masks_the_padding_it_adds() -> None:
+    ids = np.array([101, 7, 8, 102, 101, 9, 102], dtype=np.int32)
+    starts = np.array([4, 0])
+    lengths = np.array([3, 4])
+    input_ids, mask = pad_batch(ids, starts, lengths)
+    np.testing.assert_array_equal(input_ids, [[101, 9, 102, 0], [101, 7, 8, 102]])
+    np.testing.assert_array_equal(mask, input_ids != 0)
+    assert input_ids.dtype == mask.dtype == np.int32
+
+
+def test_length_order_ignores_the_input_order() -> None:
+    texts = ["b", "a", "c", "d"]
+    lengths = np.array([2, 2, 1, 3])
+    order = length_order(lengths, texts)
+    assert [texts[i] for i in order] == ["c", "a", "b", "d"]
+    reversed_order = length_order(lengths[::-1].copy(), texts[::-1])
+    assert [texts[::-1][i] for i in reversed_order] == ["c", "a", "b", "d"]
+
+
+def test_streaming_in_chunks_keeps_every_row_in_place(
+    encoder: MiniLMEncoder,
+    fixture_embeddings: np.ndarray,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(encoder_module, "CHUNK_TEXTS", 3)
+    chunked = encoder.encode(TEXTS, batch_size=2)
+    # Other chunks make other batches, so other kernel shapes: rows may differ
+    # by rounding only, which in bfloat16 is about 1e-5 in cosine.
+    cosine = np.sum(chunked * fixture_embeddings, axis=1)
+    assert cosine.min() >= SAME_ROW_COSINE[encoder.precision]
+
+
+def test_an_error_in_a_later_chunk_names_its_position(
+    encoder: MiniLMEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(encoder_module, "CHUNK_TEXTS", 2)
+    with pytest.raises(TypeError, match=r"texts\[4\] is NoneType"):
+        encoder.encode(["a", "b", "c", "d", None])  # type: ignore[list-item]

@@ -64,7 +64,12 @@ def sentence_settings(
     Returns:
         A JSON-ready text encoder state for ``sentence`` features.
     """
-    from netflix_dec.minilm import BertConfig, locate_model_dir, resolve_precision
+    from netflix_dec.minilm import (
+        NUMERICS,
+        BertConfig,
+        locate_model_dir,
+        resolve_precision,
+    )
     from netflix_dec.minilm.readers import default_max_length, read_json
 
     model_dir = locate_model_dir()
@@ -82,7 +87,9 @@ def sentence_settings(
         "model_version": version,
         "pooling": "mean over tokens, L2-normalised",
         "max_length": int(max_length),
-        "precision": "bfloat16" if "bfloat16" in policy else "float32",
+        "precision": policy,
+        # Which parts compute in which dtype: rows differ when this does.
+        "numerics": NUMERICS[policy],
         "width": int(config.hidden_size),
     }
 
@@ -120,11 +127,12 @@ def compute(
     if text_encoder["features"] == "sentence":
         from netflix_dec import minilm
 
-        encoder = minilm.MiniLMEncoder.from_installed_package(
+        # Closed on the way out: later nodes need the memory, not the model.
+        with minilm.MiniLMEncoder.from_installed_package(
             max_length=text_encoder.get("max_length"),
             precision=text_encoder.get("precision", "float32"),
-        )
-        return encoder.encode(descriptions, batch_size=batch_size, verbose=True)
+        ) as encoder:
+            return encoder.encode(descriptions, batch_size=batch_size, verbose=True)
     from netflix_dec import text
 
     return text.encode_texts(text_encoder, descriptions)

@@ -37,7 +37,7 @@ from netflix_dec.minilm.package import (
     MiniLMNotInstalledError,
     locate_model_dir,
 )
-from netflix_dec.minilm.precision import Precision, resolve_precision
+from netflix_dec.minilm.precision import NUMERICS, Precision, resolve_precision
 
 if TYPE_CHECKING:
     from netflix_dec.minilm.checkpoint import load_checkpoint_weights
@@ -54,6 +54,7 @@ _HEAVY = {
 
 __all__ = [
     "INSTALL_COMMAND",
+    "NUMERICS",
     "PACKAGE_NAME",
     "BertConfig",
     "MiniLMEncoder",

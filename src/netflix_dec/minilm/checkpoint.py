@@ -6,10 +6,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
+import ml_dtypes
 import numpy as np
 
 # Checkpoint tensors that sentence embeddings never use: the pooler head is for
 # BERT's next-sentence objective and position ids are recomputed on the fly.
+# NumPy has no bfloat16 of its own; ml_dtypes (a TensorFlow dependency) does.
+_NUMPY_DTYPES = {"bfloat16": ml_dtypes.bfloat16}
+
 _UNUSED_CHECKPOINT_KEYS = frozenset(
     {"embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"}
 )
@@ -82,4 +86,4 @@ def load_checkpoint_weights(
                 f"does not fit Keras variable {variable.path!r} "
                 f"{tuple(variable.shape)}; does config.json match the checkpoint?"
             )
-        variable.assign(value.astype(variable.dtype))
+        variable.assign(value.astype(_NUMPY_DTYPES.get(variable.dtype, variable.dtype)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +18,7 @@ from netflix_dec.minilm.checkpoint import load_checkpoint_weights
 from netflix_dec.minilm.config import BertConfig
 from netflix_dec.minilm.model import build_bert_model
 from netflix_dec.minilm.package import locate_model_dir
-from netflix_dec.minilm.precision import Precision, resolve_precision
+from netflix_dec.minilm.precision import NUMERICS, Precision, resolve_precision
 from netflix_dec.minilm.readers import (
     check_pooling,
     default_max_length,
@@ -29,16 +32,26 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_PROGRESS_EVERY_BATCHES = 10
-# Texts tokenised per call: token ids are kept as one flat int32 array, so
-# memory grows by 4 bytes a token rather than by Python objects per token.
-_TOKENIZE_CHUNK = 8192
+# Texts tokenised, sorted and embedded together. Only one chunk's token ids
+# and order live at a time, so memory beyond the output array stays flat
+# however long the catalogue.
+CHUNK_TEXTS = 16384
 
 
-def _pad_batch(
+def pad_batch(
     ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Right-pads the given token runs to the longest one of this batch only."""
+    """Right-pads the given token runs of the flat ``ids`` to the longest one.
+
+    Padding to this batch's longest run only, not to a rounded length: rounding
+    up to multiples of 4 or 8 tokens (fewer distinct shapes for oneDNN to
+    prepare kernels for) measured slower, the padding costing more than the
+    kernels saved.
+
+    Returns:
+        ``(input_ids, attention_mask)``, int32 of shape
+        ``(len(lengths), lengths.max())``; padding is id 0 with mask 0.
+    """
     width = int(lengths.max())
     attention_mask = (np.arange(width) < lengths[:, None]).astype(np.int32)
     positions = starts[:, None] + np.minimum(np.arange(width), lengths[:, None] - 1)
@@ -46,25 +59,53 @@ def _pad_batch(
     return input_ids, attention_mask
 
 
-def _check_texts(texts: Sequence[str]) -> list[str]:
+def _check_chunk(texts: Sequence[Any], offset: int) -> None:
     """Rejects non-strings early (e.g. NaN from a CSV) with their position."""
-    texts = list(texts)
-    for index, text in enumerate(texts):
+    for index, text in enumerate(texts, offset):
         if not isinstance(text, str):
             raise TypeError(
                 f"texts[{index}] is {type(text).__name__}, expected str: {text!r}"
             )
-    return texts
+
+
+def length_order(lengths: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """Positions sorted by token count, ties broken by the text itself.
+
+    Breaking ties by text makes batch composition, and hence every output bit,
+    independent of the order the texts came in.
+    """
+    counts = lengths.tolist()
+    return np.array(
+        sorted(range(len(counts)), key=lambda i: (counts[i], texts[i])),
+        dtype=np.int64,
+    )
+
+
+def _trim_heap() -> None:
+    """Hands memory that was freed back to the OS, where glibc allows it.
+
+    glibc keeps freed blocks for reuse, so without this the process's
+    resident size stays at its high-water mark after the model is dropped.
+    Elsewhere (musl, macOS, Windows) there is nothing to call, which is fine.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 class MiniLMEncoder:
     """Turns texts into 384-d all-MiniLM-L6-v2 sentence embeddings.
 
-    Texts are tokenised up front (in chunks, into one flat int32 array), sorted
-    by token count and batched, so each batch is padded only to its own longest
-    member; results are written back in the caller's order. Ties in length are
-    broken by the text itself, which makes batch composition, and hence every
-    output bit, independent of the input order.
+    Texts are streamed in chunks of :data:`CHUNK_TEXTS`: each chunk is
+    tokenised into one flat int32 array, sorted by token count and batched, so
+    each batch is padded only to its own longest member; results are written
+    into the output array in the caller's order. Ties in length are broken by the text itself, so within a
+    chunk batch composition is independent of the input order; across chunks,
+    rows differ at most by float rounding (padding is masked out).
     """
 
     def __init__(
@@ -91,6 +132,24 @@ class MiniLMEncoder:
         # One trace serves every batch shape: without a None-shaped signature,
         # each new padded length would retrace (and rebuild) the graph.
         self._embed_batch = tf.function(self._call_model, input_signature=[spec, spec])
+
+    def __enter__(self) -> MiniLMEncoder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drops the model and its compiled graph, and returns their memory.
+
+        A pipeline encodes once and moves on to train other models; keeping
+        MiniLM's weights and kernels alive would add to every later peak.
+        After this, :meth:`encode` raises.
+        """
+        self._model = None
+        self._embed_batch = None
+        gc.collect()
+        _trim_heap()
 
     def _call_model(self, input_ids: tf.Tensor, attention_mask: tf.Tensor) -> Any:
         return self._model([input_ids, attention_mask], training=False)
@@ -135,7 +194,9 @@ class MiniLMEncoder:
                 f"got {max_length}"
             )
         policy, reason = resolve_precision(precision)
-        logger.info("MiniLM computes in %s (%s).", policy, reason)
+        logger.info(
+            "MiniLM computes in %s (%s): %s; no XLA.", policy, reason, NUMERICS[policy]
+        )
         tokenizer = load_tokenizer(model_dir / "tokenizer.json", max_length)
         weights = load_safetensors(model_dir / "model.safetensors")
         model = build_bert_model(config, dtype=policy)
@@ -163,23 +224,31 @@ class MiniLMEncoder:
             locate_model_dir(), max_length=max_length, precision=precision
         )
 
-    def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """All token ids as one flat int32 array, and each text's token count."""
-        lengths = np.empty(len(texts), dtype=np.int64)
-        chunks = []
-        for start in range(0, len(texts), _TOKENIZE_CHUNK):
-            encoded = self._tokenizer.encode_batch(
-                texts[start : start + _TOKENIZE_CHUNK]
-            )
-            lengths[start : start + len(encoded)] = [len(e.ids) for e in encoded]
-            chunks.append(
-                np.fromiter(
-                    (i for e in encoded for i in e.ids),
-                    dtype=np.int32,
-                    count=int(lengths[start : start + len(encoded)].sum()),
-                )
-            )
-        return np.concatenate(chunks), lengths
+        encoded = self._tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encoded), np.int64, len(encoded))
+        ids = np.fromiter(
+            (i for e in encoded for i in e.ids),
+            dtype=np.int32,
+            count=int(lengths.sum()),
+        )
+        return ids, lengths
+
+    def _embed_chunk(
+        self, texts: Sequence[str], out: np.ndarray, batch_size: int
+    ) -> int:
+        """Embeds one chunk into ``out`` (its rows, in order); returns batches run."""
+        ids, lengths = self._tokenize(texts)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        order = length_order(lengths, texts)
+        batches = 0
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            input_ids, attention_mask = pad_batch(ids, starts[rows], lengths[rows])
+            out[rows] = self._embed_batch(input_ids, attention_mask).numpy()
+            batches += 1
+        return batches
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, verbose: bool = False
@@ -188,10 +257,11 @@ class MiniLMEncoder:
 
         Args:
             texts: Texts to embed; longer ones are truncated to ``max_length``
-                tokens, exactly as sentence-transformers does.
+                tokens, exactly as sentence-transformers does. Read a chunk at
+                a time, by slicing.
             batch_size: Texts per forward pass. Length-sorting keeps padding
                 small, so larger batches mostly trade memory for little speed.
-            verbose: Log progress at INFO level every few batches.
+            verbose: Log progress at INFO level once per chunk.
 
         Returns:
             float32 array of shape ``(len(texts), dimension)``, row ``i``
@@ -200,27 +270,26 @@ class MiniLMEncoder:
         Raises:
             TypeError: If an element of ``texts`` is not a string.
             ValueError: If ``batch_size`` is not positive.
+            RuntimeError: If the encoder was closed.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
-        texts = _check_texts(texts)
-        embeddings = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return embeddings
-        ids, lengths = self._tokenize(texts)
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        counts = lengths.tolist()
-        order = np.array(
-            sorted(range(len(texts)), key=lambda i: (counts[i], texts[i])),
-            dtype=np.int64,
-        )
-        n_batches = -(-len(order) // batch_size)
-        for batch_number, start in enumerate(range(0, len(order), batch_size), 1):
-            rows = order[start : start + batch_size]
-            input_ids, attention_mask = _pad_batch(ids, starts[rows], lengths[rows])
-            embeddings[rows] = self._embed_batch(input_ids, attention_mask).numpy()
-            if verbose and (
-                batch_number % _PROGRESS_EVERY_BATCHES == 0 or batch_number == n_batches
-            ):
-                logger.info("MiniLM: embedded batch %d/%d", batch_number, n_batches)
+        if self._embed_batch is None:
+            raise RuntimeError("This MiniLMEncoder was closed; load a new one.")
+        total = len(texts)
+        embeddings = np.zeros((total, self.dimension), dtype=np.float32)
+        batches = 0
+        for first in range(0, total, CHUNK_TEXTS):
+            chunk = list(texts[first : first + CHUNK_TEXTS])
+            _check_chunk(chunk, first)
+            batches += self._embed_chunk(
+                chunk, embeddings[first : first + len(chunk)], batch_size
+            )
+            if verbose:
+                logger.info(
+                    "MiniLM: embedded %d of %d texts (%d batches).",
+                    first + len(chunk),
+                    total,
+                    batches,
+                )
         return embeddings

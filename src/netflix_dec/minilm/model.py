@@ -105,16 +105,30 @@ class ScaledDotProductAttention(keras.layers.Layer):
 
         keys_t = ops.transpose(split_heads(key), (0, 1, 3, 2))
         scores = ops.matmul(split_heads(query), keys_t) / math.sqrt(head_dim)
+        # Softmax in float32 whatever the products ran in: its exponentials and
+        # sum are where bfloat16's 8-bit mantissa would cost most.
+        scores = ops.cast(scores, "float32")
         # A large negative score on padding keys makes their softmax weight 0.
-        padding = 1.0 - ops.cast(attention_mask, scores.dtype)
+        padding = 1.0 - ops.cast(attention_mask, "float32")
         scores += ops.reshape(padding * _MASKED_SCORE, (batch, 1, 1, length))
-        context = ops.matmul(ops.softmax(scores, axis=-1), split_heads(value))
+        weights = ops.cast(ops.softmax(scores, axis=-1), query.dtype)
+        context = ops.matmul(weights, split_heads(value))
         merged = ops.transpose(context, (0, 2, 1, 3))
         return ops.reshape(merged, (batch, length, width))
 
     def get_config(self) -> dict[str, Any]:
         """Keeps the layer serialisable like any built-in one."""
         return {**super().get_config(), "num_heads": self.num_heads}
+
+
+def _norm_dtype(dtype: str) -> str:
+    """Policy of the residual stream, its layer norms and the embedding sum.
+
+    Under pure ``"bfloat16"`` only the weights and matrix products are
+    bfloat16; the residual stream stays float32, so rounding does not pile up
+    over the six blocks.
+    """
+    return "float32" if dtype == "bfloat16" else dtype
 
 
 def _embeddings(
@@ -133,7 +147,7 @@ def _embeddings(
         ("position_embeddings", config.max_position_embeddings, positions),
         ("token_type_embeddings", config.type_vocab_size, segments),
     )
-    summed = keras.layers.Add(dtype=dtype)(
+    summed = keras.layers.Add(dtype=_norm_dtype(dtype))(
         [
             keras.layers.Embedding(
                 rows, config.hidden_size, dtype=dtype, name=f"embeddings.{name}"
@@ -142,7 +156,9 @@ def _embeddings(
         ]
     )
     return keras.layers.LayerNormalization(
-        epsilon=config.layer_norm_eps, dtype=dtype, name="embeddings.LayerNorm"
+        epsilon=config.layer_norm_eps,
+        dtype=_norm_dtype(dtype),
+        name="embeddings.LayerNorm",
     )(summed)
 
 
@@ -154,9 +170,10 @@ def _add_and_norm(
     dtype: str,
 ) -> keras.KerasTensor:
     """Post-layer-norm residual connection, as in the original BERT."""
+    norm_dtype = _norm_dtype(dtype)
     return keras.layers.LayerNormalization(
-        epsilon=config.layer_norm_eps, dtype=dtype, name=name
-    )(keras.layers.Add(dtype=dtype)([residual, update]))
+        epsilon=config.layer_norm_eps, dtype=norm_dtype, name=name
+    )(keras.layers.Add(dtype=norm_dtype)([residual, update]))
 
 
 def _encoder_layer(
@@ -223,8 +240,10 @@ def build_bert_model(config: BertConfig, dtype: str = "float32") -> keras.Model:
 
     Args:
         config: Architecture read from the checkpoint's ``config.json``.
-        dtype: Keras dtype policy of every layer: ``"float32"`` or
-            ``"mixed_bfloat16"`` (float32 weights, bfloat16 arithmetic).
+        dtype: ``"float32"``, or ``"bfloat16"``: weights stored and matrix
+            products computed in bfloat16, with the residual stream, layer
+            norms, softmax and pooling in float32. Any other Keras dtype policy
+            (e.g. ``"mixed_bfloat16"``) applies to every layer as given.
 
     Returns:
         A model mapping ``[input_ids, attention_mask]`` (int32, shape

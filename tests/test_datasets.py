@@ -271,6 +271,24 @@ def test_formula_cells_are_escaped_on_disk_and_read_back_unchanged(tmp_path: Pat
     pd.testing.assert_frame_equal(dataset.load(), frame)
 
 
+def test_formula_escaping_leaves_the_frame_alone_and_handles_mixed_columns(
+    tmp_path: Path,
+):
+    # An index with repeats, numbers among the text of an object column.
+    frame = pd.DataFrame(
+        {"title": ["=a", "b", "=c"], "mixed": ["-1x", 5, None]}, index=[7, 7, 3]
+    )
+    assert frame["mixed"].dtype == object
+    original = frame.copy()
+    path = tmp_path / "clusters.csv"
+    SpreadsheetSafeCSVDataset(filepath=str(path), save_args={"index": False}).save(
+        frame
+    )
+    pd.testing.assert_frame_equal(frame, original)  # the caller's frame untouched
+    lines = path.read_text().splitlines()
+    assert lines[1:] == ["'=a,'-1x", "b,5", "'=c,"]
+
+
 def test_a_save_killed_midway_leaves_the_previous_file_byte_identical(tmp_path: Path):
     """SIGKILL during a long CSV save: the target is the previous file, whole."""
     import signal

@@ -1,5 +1,6 @@
 """Start-up stays light: building the pipelines, settings and catalogue imports
-neither TensorFlow nor Bokeh nor seaborn, and Kedro still validates parameters.
+neither TensorFlow, Bokeh, seaborn, scikit-learn nor openTSNE, and Kedro still
+validates parameters.
 
 `kedro run --pipelines data_processing`, `kedro viz` and `kedro --help` import
 every node module; TensorFlow alone takes seconds to import. The check runs in
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from .conftest import make_project_copy
 
-HEAVY = ("tensorflow", "keras", "bokeh", "seaborn")
+HEAVY = ("tensorflow", "keras", "bokeh", "seaborn", "sklearn", "openTSNE")
 
 PROBE = """
 import json, sys, typing

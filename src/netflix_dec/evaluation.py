@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import (
-    adjusted_rand_score,
-    confusion_matrix,
-    normalized_mutual_info_score,
-)
+
+# scikit-learn and SciPy's optimiser are imported in the functions that use
+# them: node modules import this one, and scikit-learn's import costs seconds
+# of start-up to runs that never score a clustering.
 
 BROAD_TAGS = frozenset(
     {
@@ -55,6 +53,9 @@ def weak_genre_labels(listed_in: pd.Series) -> pd.Series:
 
 def hungarian_accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy under the best one-to-one matching of clusters to labels."""
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics import confusion_matrix
+
     _, truth_codes = np.unique(np.asarray(truth), return_inverse=True)
     _, label_codes = np.unique(np.asarray(labels), return_inverse=True)
     matrix = confusion_matrix(label_codes, truth_codes)
@@ -64,6 +65,8 @@ def hungarian_accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
 
 def agreement(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """NMI, ARI and Hungarian-matched accuracy of ``labels`` against ``truth``."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
     return {
         "nmi": float(normalized_mutual_info_score(truth, labels)),
         "ari": float(adjusted_rand_score(truth, labels)),

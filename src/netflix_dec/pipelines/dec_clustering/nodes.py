@@ -8,10 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.metrics import silhouette_score
 
 from netflix_dec.evaluation import (
     BROAD_TAGS,
@@ -189,6 +186,8 @@ def distinctive_words(
     than two clusters' top three: the best-scoring pairs are placed first.
     English stop words, numbers and words of one or two letters are left out.
     """
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(
         stop_words="english",
         min_df=2,
@@ -327,6 +326,9 @@ def evaluate_clustering(
     (see :mod:`netflix_dec.evaluation`); the silhouette is measured in the
     embedding each clustering was made in, on a sample for large catalogues.
     """
+    import sklearn
+    from sklearn.metrics import silhouette_score
+
     truth = weak_genre_labels(titles["listed_in"]).to_numpy()
     final = clusters["cluster"].to_numpy()
 

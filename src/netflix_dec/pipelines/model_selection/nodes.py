@@ -20,16 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
 from scipy import sparse
-from sklearn.cluster import KMeans
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    pairwise_distances,
-    silhouette_score,
-)
 
 from netflix_dec.evaluation import agreement, weak_genre_labels
 from netflix_dec.lazy import Figure, pyplot
@@ -75,6 +66,16 @@ def sweep_n_clusters(
             f"model_selection.n_clusters {too_many} must be smaller than the number "
             f"of titles ({n_titles})."
         )
+    import sklearn
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import (
+        adjusted_rand_score,
+        calinski_harabasz_score,
+        davies_bouldin_score,
+        pairwise_distances,
+        silhouette_score,
+    )
+
     truth = (
         weak_genre_labels(titles["listed_in"]).to_numpy()
         if "listed_in" in titles.columns

@@ -13,6 +13,7 @@ from scipy import sparse
 from netflix_dec.datasets import (
     AtomicDataset,
     FeatureCache,
+    MapCache,
     NumpyDataset,
     SpreadsheetSafeCSVDataset,
 )
@@ -381,3 +382,42 @@ def test_feature_cache_writes_known_keys_once_and_cannot_be_saved(tmp_path: Path
         cache.store(["b", "c"], np.ones((1, 2)))
     with pytest.raises(DatasetError, match="extended with store"):
         cache.save(np.ones((1, 2)))
+
+
+def test_map_cache_returns_positions_only_under_their_key(tmp_path: Path):
+    path = tmp_path / "sub" / "map_cache.npz"
+    cache = MapCache(filepath=str(path))
+    assert not cache.exists() and cache.load() is cache
+    assert cache.lookup("a") is None
+    positions = np.random.default_rng(0).normal(size=(5, 2))
+    cache.store("a", positions)
+    again = MapCache(filepath=str(path))
+    np.testing.assert_array_equal(again.lookup("a"), positions)
+    assert again.lookup("b") is None
+    # One entry: a new key replaces the old one.
+    again.store("b", positions[:3])
+    assert cache.lookup("a") is None and cache.lookup("b").shape == (3, 2)
+    with pytest.raises(DatasetError, match="store"):
+        cache.save(np.zeros((1, 2)))
+
+
+def test_a_failed_map_store_keeps_the_previous_entry(tmp_path: Path, monkeypatch):
+    cache = MapCache(filepath=str(tmp_path / "map_cache.npz"))
+    cache.store("a", np.ones((4, 2)))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        cache.store("b", np.zeros((4, 2)))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(cache.lookup("a"), np.ones((4, 2)))
+    assert [f.name for f in tmp_path.iterdir()] == ["map_cache.npz"]
+
+
+def test_an_unreadable_map_cache_is_a_miss(tmp_path: Path, caplog):
+    path = tmp_path / "map_cache.npz"
+    path.write_bytes(b"not a zip file")
+    assert MapCache(filepath=str(path)).lookup("a") is None
+    assert "ignoring unreadable" in caplog.text

@@ -259,3 +259,14 @@ def test_a_second_run_embeds_nothing(finished_run: Path, tmp_path: Path):
     assert f"{distinct} reused from the feature cache, 0 computed" in output, output[
         -3000:
     ]
+
+
+def test_a_second_visualization_run_reuses_the_map(finished_run: Path, tmp_path: Path):
+    root = shutil.copytree(finished_run, tmp_path / "project")
+    before = json.loads((root / "data/07_model_output/points.json").read_text())
+    result = kedro(root, "run", "--env", "fast", "--pipelines", "visualization")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Reused the t-SNE map" in output, output[-3000:]
+    after = json.loads((root / "data/07_model_output/points.json").read_text())
+    assert after["columns"]["x"] == before["columns"]["x"]

@@ -601,3 +601,75 @@ def _read_shard_rows(shard: Path) -> FeatureMatrix:
             (archive["data"], archive["indices"], archive["indptr"]),
             shape=tuple(archive["shape"]),
         )
+
+
+class MapCache(AbstractDataset["MapCache", None]):
+    """The last 2-D map, stored under the key of what made it (one entry).
+
+    A t-SNE map is a pure function of its input rows and its settings, and a
+    re-run often maps the very same rows again: with sentence features and no
+    autoencoder, changing ``n_clusters`` changes the clusters, not the
+    embedding t-SNE maps. The key names the map completely (for the project, a
+    hash of the input's bytes and of every setting that changes the map, see
+    :func:`netflix_dec.projection.map_key`), so positions found under it are
+    the positions a refit would compute. One entry is kept: each store
+    replaces the file atomically (:func:`atomic_target`), so a killed run leaves
+    the previous entry whole. An unreadable file counts as a miss. Loading the
+    dataset gives the cache itself; a node reads it with :meth:`lookup` and
+    writes it with :meth:`store`.
+
+    Example (``catalog.yml``)::
+
+        map_cache:
+          type: netflix_dec.datasets.MapCache
+          filepath: data/07_model_output/map_cache.npz
+    """
+
+    def __init__(
+        self, *, filepath: str, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """Create a cache of one local ``.npz`` file (written on the first store).
+
+        Args:
+            filepath: The file holding the key and the positions.
+            metadata: Free-form metadata, ignored by Kedro.
+        """
+        self._path = Path(filepath)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._path)}
+
+    def load(self) -> MapCache:
+        return self
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"MapCache {self._path} is written with store(key, positions), not saved."
+        )
+
+    def _exists(self) -> bool:
+        return self._path.is_file()
+
+    @property
+    def path(self) -> Path:
+        """The file the entry is stored in (for log messages)."""
+        return self._path
+
+    def lookup(self, key: str) -> np.ndarray | None:
+        """The positions stored under ``key``, or None when the entry is another's."""
+        try:
+            with np.load(self._path, allow_pickle=False) as archive:
+                if str(archive["key"]) != key:
+                    return None
+                return archive["positions"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            logger.warning("Map cache: ignoring unreadable %s (%s).", self._path, error)
+            return None
+
+    def store(self, key: str, positions: np.ndarray) -> None:
+        """Replace the entry with ``positions`` under ``key``, atomically."""
+        with atomic_target(self._path) as temporary, temporary.open("wb") as file:
+            np.savez(file, key=np.asarray(key), positions=np.asarray(positions))

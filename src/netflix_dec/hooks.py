@@ -137,13 +137,15 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
     visualization`` before clustering, would otherwise fail midway on a bare
     "file not found"; this names each missing file and the command that makes it.
     """
-    from netflix_dec.datasets import FeatureCache
+    from netflix_dec.datasets import FeatureCache, MapCache
 
     missing = []
     for name in sorted(pipeline.inputs()):
         if name.startswith("params:") or name in {"parameters", RAW_DATASET}:
             continue
-        if name not in catalog or isinstance(catalog.get(name), FeatureCache):
+        if name not in catalog or isinstance(
+            catalog.get(name), FeatureCache | MapCache
+        ):
             continue
         if not catalog.exists(name):
             missing.append(name)

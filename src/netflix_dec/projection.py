@@ -15,7 +15,10 @@ skip the map instead of failing. No Kedro here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from importlib.metadata import version
 
 import numpy as np
 from scipy import sparse
@@ -101,6 +104,16 @@ def _affinities(data: np.ndarray, perplexity: float, seed: int):
     )
 
 
+TSNE_SETTINGS = {
+    "initialization": "pca",
+    "neighbors": "annoy",
+    "negative_gradient_method": "auto",
+    "n_jobs": 1,
+}
+"""What :func:`fit` passes to openTSNE besides perplexity, iterations and seed;
+part of :func:`map_key`, so a change here makes every stored map stale."""
+
+
 def fit(data: np.ndarray, perplexity: float, max_iter: int, seed: int) -> np.ndarray:
     """2-D positions of checked, reduced rows (see :func:`reduce`).
 
@@ -115,13 +128,43 @@ def fit(data: np.ndarray, perplexity: float, max_iter: int, seed: int) -> np.nda
         perplexity=perplexity_for(data.shape[0], perplexity),
         early_exaggeration_iter=early,
         n_iter=max_iter - early,
-        initialization="pca",
-        neighbors="annoy",
-        negative_gradient_method="auto",
-        n_jobs=1,
         random_state=seed,
+        **TSNE_SETTINGS,
     )
     return np.asarray(tsne.fit(data), dtype=np.float64)
+
+
+def map_key(data: Matrix, perplexity: float, max_iter: int, seed: int) -> str:
+    """A name for the map :func:`reduce` then :func:`fit` make of ``data``.
+
+    Equal keys mean equal maps: the key hashes the rows' bytes (their shape,
+    type and, for sparse rows, their structure) together with every setting
+    that changes the map, the versions of the libraries that compute it
+    included. A stored map is reused only under its exact key.
+    """
+    sparse_input = sparse.issparse(data)
+    settings = {
+        "shape": list(data.shape),
+        "dtype": str(data.dtype),
+        "sparse": sparse_input,
+        "perplexity": perplexity_for(data.shape[0], perplexity),
+        "max_iter": max_iter,
+        "seed": seed,
+        "max_input_dims": MAX_INPUT_DIMS,
+        "tsne": TSNE_SETTINGS,
+        "versions": {name: version(name) for name in ("openTSNE", "scikit-learn")},
+    }
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    if sparse_input:
+        csr = sparse.csr_matrix(data, copy=True)
+        csr.sum_duplicates()
+        csr.sort_indices()
+        parts = (csr.indptr, csr.indices, csr.data)
+    else:
+        parts = (np.asarray(data),)
+    for part in parts:
+        digest.update(np.ascontiguousarray(part).data)
+    return digest.hexdigest()
 
 
 def place_new(

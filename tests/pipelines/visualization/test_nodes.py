@@ -10,6 +10,7 @@ import pytest
 from scipy import sparse
 
 from netflix_dec import points as points_table
+from netflix_dec.datasets import MapCache
 from netflix_dec.params import VisualizationParams
 from netflix_dec.pipelines.visualization import nodes
 
@@ -268,3 +269,59 @@ def test_new_titles_of_a_map_made_of_pretrained_embeddings_are_listed_unplaced(d
     assert "pretrained embeddings" in meta["new_skipped"]
     assert frame.loc[frame["new"], "x"].isna().all()
     assert "2 of 2 new titles not placed" in nodes.build_explorer_html(record)
+
+
+def _points_cached(data, cache, embeddings=None, **changes):
+    clusters, stored, features, titles, summary = data
+    embeddings = stored if embeddings is None else embeddings
+    return nodes.build_points(
+        clusters,
+        titles,
+        summary,
+        embeddings,
+        embeddings,
+        features,
+        params(**changes),
+        cache,
+    )
+
+
+def test_an_unchanged_map_is_reused_and_a_changed_one_refitted(
+    data, table, tmp_path, monkeypatch, caplog
+):
+    cache = MapCache(filepath=str(tmp_path / "map_cache.npz"))
+    fitted, _ = points_table.from_record(_points_cached(data, cache))
+    # The cache changes nothing about the map itself.
+    expected, _ = points_table.from_record(table)
+    np.testing.assert_array_equal(fitted[["x", "y"]], expected[["x", "y"]])
+    assert "Reused" not in caplog.text
+
+    fits = []
+    real_fit = nodes.projection.fit
+    monkeypatch.setattr(
+        nodes.projection,
+        "fit",
+        lambda *args, **kwargs: fits.append(args) or real_fit(*args, **kwargs),
+    )
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        reused, _ = points_table.from_record(_points_cached(data, cache))
+    assert fits == [] and "Reused the t-SNE map of 150 titles" in caplog.text
+    np.testing.assert_array_equal(reused[["x", "y"]], fitted[["x", "y"]])
+
+    # One row moved a little: a new map, which then replaces the stored one.
+    moved = data[1].copy()
+    moved[0] += 0.5
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        refitted, _ = points_table.from_record(
+            _points_cached(data, cache, embeddings=moved)
+        )
+    assert len(fits) == 1 and "Reused" not in caplog.text
+    assert not np.array_equal(refitted[["x", "y"]], fitted[["x", "y"]])
+    _points_cached(data, cache, embeddings=moved)
+    assert len(fits) == 1
+
+    # A setting that changes the map refits too.
+    _points_cached(data, cache, embeddings=moved, max_iter=300)
+    assert len(fits) == 2

@@ -15,6 +15,7 @@ import pandas as pd
 
 from netflix_dec import points as points_table
 from netflix_dec import projection
+from netflix_dec.datasets import MapCache
 from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure, pyplot
 from netflix_dec.params import VisualizationParams
@@ -93,11 +94,17 @@ def build_points(
     embeddings: np.ndarray,
     features: FeatureMatrix,
     params: VisualizationParams,
+    map_cache: MapCache | None = None,
 ) -> dict[str, Any]:
     """Project the titles (a sample for large catalogues) and join what is drawn.
 
     When t-SNE cannot be run (too few titles, identical inputs), the table
     keeps every title without a position and says why; the pictures show that.
+
+    With ``map_cache``, a map of the very same rows and settings made by an
+    earlier run is reused instead of refitted (t-SNE is the slowest step of a
+    re-run, and a new ``n_clusters`` often leaves what it maps unchanged);
+    any other map is fitted and stored for the next run.
 
     Returns:
         The points table as a JSON-ready record (see :mod:`netflix_dec.points`).
@@ -115,10 +122,23 @@ def build_points(
     skipped = projection.why_not_projectable(chosen)
     x = y = np.full(len(rows), np.nan)
     perplexity = projection.perplexity_for(len(rows), params.perplexity)
-    if skipped is None:
+    positions = None
+    if skipped is None and map_cache is not None:
+        key = projection.map_key(chosen, perplexity, params.max_iter, params.seed)
+        positions = map_cache.lookup(key)
+        if positions is not None:
+            logger.info(
+                "Reused the t-SNE map of %d titles from the %s stored in %s by an "
+                "earlier run: same input and settings (key %s).",
+                len(rows),
+                SOURCE_NAMES[params.projection_source],
+                map_cache.path,
+                key[:12],
+            )
+    if skipped is None and positions is None:
         reduced, _ = projection.reduce(chosen, seed=params.seed)
         skipped = projection.why_not_projectable(reduced)
-    if skipped is None:
+    if skipped is None and positions is None:
         logger.info(
             "t-SNE of %d titles from the %s (perplexity %g, %d iterations).",
             len(rows),
@@ -127,6 +147,9 @@ def build_points(
             params.max_iter,
         )
         positions = projection.fit(reduced, perplexity, params.max_iter, params.seed)
+        if map_cache is not None:
+            map_cache.store(key, positions)
+    if positions is not None:
         x, y = positions[:, 0], positions[:, 1]
     else:
         logger.warning("No t-SNE map: %s. The pictures say so instead.", skipped)

@@ -18,6 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "embeddings",
                     "features",
                     "params:visualization",
+                    "map_cache",
                 ],
                 "points",
                 name="build_points",

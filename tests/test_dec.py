@@ -283,3 +283,37 @@ def test_the_guard_keeps_dec_when_it_separates_at_least_as_well(pretrained):
     if result.dec_moved > 0:
         assert result.dec_silhouette >= result.start_silhouette
         assert result.moved == result.dec_moved
+
+
+def test_predict_fills_one_array_per_output_and_matches_keras():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2500, 6)).astype(np.float32)  # 2 full batches and a part
+    autoencoder, encoder = dec.build_autoencoder([6, 4, 2])
+    both = keras.Model(autoencoder.input, [encoder.output, autoencoder.output])
+    embedding, reconstruction = dec.predict(both, x)
+    assert embedding.shape == (2500, 2) and reconstruction.shape == (2500, 6)
+    np.testing.assert_allclose(
+        embedding, encoder.predict(x, batch_size=1024, verbose=0), atol=1e-6
+    )
+    # Sparse rows take Keras' own path and agree with the dense ones.
+    np.testing.assert_allclose(
+        dec.predict(encoder, sparse.csr_matrix(x)), embedding, atol=1e-6
+    )
+
+
+def test_batches_gather_every_row_once_per_pass_in_a_seeded_order():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    p = np.arange(10, dtype=np.float32)[:, None]
+
+    def rows(seed):
+        data = dec.batches(x, 4, (p,), reconstruct=True, shuffle_seed=seed)
+        return [(f, t, r) for f, (t, r) in data.as_numpy_iterator()]
+
+    first, again = rows(1), rows(1)
+    features = np.concatenate([f for f, _, _ in first])
+    assert sorted(features[:, 0].tolist()) == list(range(0, 20, 2))  # each row once
+    assert features[:, 0].tolist() != list(range(0, 20, 2))  # shuffled
+    for f, t, r in first:  # targets travel with their rows; rows rebuild themselves
+        np.testing.assert_array_equal(t[:, 0], f[:, 0] / 2)
+        np.testing.assert_array_equal(r, f)
+    np.testing.assert_array_equal(features, np.concatenate([f for f, _, _ in again]))

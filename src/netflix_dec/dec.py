@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -208,20 +209,20 @@ def batches(
     """A tf.data pipeline of feature batches, with targets for training.
 
     Public because the dec-step benchmark times ``fit`` on exactly this pipeline.
-    Dense rows are sliced as they are and serve as their own reconstruction
-    target; sparse rows are sliced while sparse and densified one batch at a
-    time, only where a batch is a reconstruction target.
+    Dense NumPy rows stay where they are: each batch gathers its rows from the
+    array, because a TensorFlow copy of all of them would cost twice their size
+    (two gigabytes for a million titles' features). Sparse rows are sliced
+    while sparse and densified one batch at a time, only where a batch is a
+    reconstruction target. Dense rows serve as their own reconstruction target.
     """
+    if isinstance(x, np.ndarray):
+        return _gathered_batches(x, batch_size, targets, reconstruct, shuffle_seed)
     features = _tensor(x)
     outputs = [tf.convert_to_tensor(t, tf.float32) for t in targets]
     densify = reconstruct and isinstance(features, tf.SparseTensor)
     if reconstruct and not densify:
         outputs.append(features)
-    if outputs:
-        element = (features, outputs[0] if len(outputs) == 1 else tuple(outputs))
-    else:
-        element = features
-    data = tf.data.Dataset.from_tensor_slices(element)
+    data = tf.data.Dataset.from_tensor_slices(_element(features, outputs))
     if shuffle_seed is not None:
         data = data.shuffle(
             features.shape[0], seed=shuffle_seed, reshuffle_each_iteration=True
@@ -234,13 +235,89 @@ def batches(
     return data.prefetch(tf.data.AUTOTUNE)
 
 
+def _element(features: Any, outputs: Sequence[Any]) -> Any:
+    """Keras' (inputs, targets) structure: one target bare, several a tuple."""
+    if not outputs:
+        return features
+    return features, outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _gathered_batches(
+    x: np.ndarray,
+    batch_size: int,
+    targets: Sequence[np.ndarray],
+    reconstruct: bool,
+    shuffle_seed: int | None,
+) -> tf.data.Dataset:
+    """Batches of row indices (shuffled like rows would be) gathered from ``x``."""
+    arrays = [np.asarray(a, dtype=np.float32) for a in (x, *targets)]
+    widths = [a.shape[1:] for a in arrays]
+    indices = tf.data.Dataset.range(arrays[0].shape[0])
+    if shuffle_seed is not None:
+        indices = indices.shuffle(
+            arrays[0].shape[0], seed=shuffle_seed, reshuffle_each_iteration=True
+        )
+
+    def gather(rows: tf.Tensor) -> Any:
+        taken = tf.numpy_function(
+            lambda picked: tuple(a[picked] for a in arrays),
+            [rows],
+            [tf.float32] * len(arrays),
+            stateful=False,
+        )
+        for tensor, width in zip(taken, widths, strict=True):
+            tensor.set_shape((None, *width))
+        features, outputs = taken[0], list(taken[1:])
+        if reconstruct:
+            outputs.append(features)
+        return _element(features, outputs)
+
+    return indices.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
+
+
 def predict(
     model: keras.Model,
     x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
     batch_size: int = 1024,
-) -> np.ndarray:
-    """``model.predict`` that accepts sparse features without densifying them."""
-    return model.predict(batches(x, batch_size), verbose=0)
+) -> np.ndarray | list[np.ndarray]:
+    """``model.predict`` that accepts sparse features without densifying them.
+
+    Dense rows are predicted into arrays allocated once: Keras' ``predict``
+    keeps every batch's output and concatenates them, which held three times
+    the result's size (1.4 GB for 300,000 titles' 384-d embeddings) and left
+    most of it resident after returning.
+    """
+    if not isinstance(x, np.ndarray) or x.shape[0] == 0:
+        return model.predict(batches(x, batch_size), verbose=0)
+    rows = np.asarray(x, dtype=np.float32)
+    step = _predict_step(model, rows.shape[1:])
+    outputs: list[np.ndarray] = []
+    for start in range(0, rows.shape[0], batch_size):
+        result = step(rows[start : start + batch_size])
+        parts = list(result) if isinstance(result, list | tuple) else [result]
+        if not outputs:
+            outputs = [
+                np.empty((rows.shape[0], *part.shape[1:]), part.dtype.as_numpy_dtype)
+                for part in parts
+            ]
+        for output, part in zip(outputs, parts, strict=True):
+            output[start : start + part.shape[0]] = part.numpy()
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+_PREDICT_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _predict_step(model: keras.Model, row_shape: tuple[int, ...]) -> Callable:
+    """One compiled inference step per model, traced once for any batch size."""
+    key = (row_shape,)
+    steps = _PREDICT_STEPS.setdefault(model, {})
+    if key not in steps:
+        spec = tf.TensorSpec((None, *row_shape), tf.float32)
+        steps[key] = tf.function(
+            lambda rows: model(rows, training=False), input_signature=[spec]
+        )
+    return steps[key]
 
 
 def pretrain_autoencoder(
@@ -366,6 +443,20 @@ def _guard(
     }
 
 
+def _final_embedding(
+    encoder: keras.Model, x: Any, start_embedding: np.ndarray
+) -> np.ndarray:
+    """The trained encoder's embedding of every title.
+
+    An encoder without weights (the sentence features' normalisation) cannot
+    have moved: its start embedding is the final one, and no second copy of
+    every title's embedding is made (a gigabyte for a million titles).
+    """
+    if encoder.trainable_weights:
+        return predict(encoder, x)
+    return start_embedding
+
+
 def fit_dec(
     encoder: keras.Model,
     x: FeatureMatrix,
@@ -417,18 +508,20 @@ def fit_dec(
         )
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
-    # Converted once: the loop reads the features twice per target update.
-    x = _tensor(x)
+    # Sparse features are converted once: the loop reads them at every target
+    # update. Dense rows are read from the array as they are (see batches).
+    if not isinstance(x, np.ndarray):
+        x = _tensor(x)
     start_embedding = predict(encoder, x)
-    kmeans = KMeans(n_clusters, n_init=params.kmeans_n_init, random_state=seed).fit(
-        start_embedding
-    )
+    # copy_x=False: KMeans centres the embedding in place and restores it,
+    # instead of copying it (a gigabyte for a million titles).
+    kmeans = KMeans(
+        n_clusters, n_init=params.kmeans_n_init, random_state=seed, copy_x=False
+    ).fit(start_embedding)
 
     clustering = ClusteringLayer(n_clusters, alpha=params.alpha, name="clustering")
     q_output = clustering(encoder.output)
     model = keras.Model(encoder.input, q_output, name="dec")
-    # One pass per target update gives both the assignments and the embedding.
-    probe = keras.Model(encoder.input, [encoder.output, q_output], name="dec_probe")
     clustering.set_weights([kmeans.cluster_centers_.astype(np.float32)])
     idec = autoencoder is not None and params.variant == "idec" and params.gamma > 0
     trainer = _compile_trainer(model, autoencoder if idec else None, params)
@@ -444,7 +537,7 @@ def fit_dec(
     )
     iteration, loss, stop_reason = 0, float("nan"), "maxiter"
     while True:
-        embedding, q = predict(probe, x)
+        q = predict(model, x)
         labels = q.argmax(axis=1)
         changed = float(np.mean(labels != previous))
         previous = labels
@@ -488,10 +581,11 @@ def fit_dec(
             maxiter if stop_reason == "maxiter" else iteration, finalize=True
         )
 
+    embedding = _final_embedding(encoder, x, start_embedding)
     guard = _guard(labels, kmeans.labels_, start_embedding, embedding, params)
     if guard["kept_start"]:
         trainer.set_weights(start_weights)
-        embedding, q = predict(probe, x)
+        q, embedding = predict(model, x), start_embedding
     return DECResult(
         model=model,
         q=q,

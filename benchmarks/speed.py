@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
     REAL_CSV,
+    ROOT,
     WORK,
     kedro_run,
     load_average,
+    measure,
     notebook_run,
     save,
     scratch_project,
+    seed_venv,
     strip,
     yes,
 )
@@ -27,6 +32,22 @@ CHANGED = "dec_clustering.n_clusters=15"
 RERUN_PIPELINES = "dec_clustering,visualization"
 EMBEDDING_NODE = "encoding.encode_descriptions"
 MIN_TITLES_PER_SECOND = 400
+# What the libraries alone hold once imported (peak RSS of a process that only
+# imports them): the floor under any run's memory, the notebook's included.
+IMPORT_SETS = {
+    "TensorFlow": "import tensorflow",
+    "+ Keras, pandas, scikit-learn, matplotlib, seaborn": "import tensorflow, "
+    "keras, pandas, sklearn.cluster, matplotlib.pyplot, seaborn",
+    "+ Kedro and kedro-datasets": "import tensorflow, keras, pandas, "
+    "sklearn.cluster, matplotlib.pyplot, seaborn, kedro.framework.cli, "
+    "kedro_datasets.pandas",
+    "+ MLflow (kedro-mlflow's commands import it)": "import tensorflow, keras, "
+    "pandas, sklearn.cluster, matplotlib.pyplot, seaborn, kedro.framework.cli, "
+    "kedro_datasets.pandas, mlflow",
+    "+ openTSNE, Bokeh, tokenizers, safetensors": "import tensorflow, keras, "
+    "pandas, sklearn.cluster, matplotlib.pyplot, seaborn, kedro.framework.cli, "
+    "kedro_datasets.pandas, mlflow, openTSNE, bokeh.embed, tokenizers, safetensors",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +57,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="",
         help="runs to leave out, some of tfidf,full_rerun (on a busy machine)",
     )
+
+
+def import_floor() -> dict[str, float]:
+    """Peak RSS (MB) of processes that only import each library set."""
+    floor = {}
+    for name, statement in IMPORT_SETS.items():
+        try:
+            result = measure(
+                [sys.executable, "-c", statement],
+                cwd=ROOT,
+                env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
+            )
+        except RuntimeError:  # a library not installed: no row
+            continue
+        floor[name] = result["peak_rss_mb"]
+    notebook = measure(
+        [
+            str(seed_venv()),
+            "-c",
+            "import tensorflow, tf_keras, pandas, sklearn.cluster, "
+            "matplotlib.pyplot, seaborn",
+        ],
+        cwd=ROOT,
+        env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    floor["the notebook's own libraries, in its environment"] = notebook["peak_rss_mb"]
+    return floor
 
 
 def _clean_titles(root: Path) -> int:
@@ -60,6 +108,7 @@ def run(args: argparse.Namespace) -> None:
         "tfidf": [],
     }
     load_before = load_average()
+    floor = import_floor()
     for i in range(repeats):
         print(f"[speed {i + 1}/{repeats}] project, cold", flush=True)
         root = scratch_project(WORK / "project")
@@ -97,7 +146,7 @@ def run(args: argparse.Namespace) -> None:
                 )
             )
         # Saved after every repeat, so a run cut short keeps what it measured.
-        _save(runs, repeats, i + 1, load_before)
+        _save(runs, repeats, i + 1, load_before, floor)
 
 
 def _save(
@@ -105,6 +154,7 @@ def _save(
     repeats: int,
     done: int,
     load_before: list[float],
+    floor: dict[str, float],
 ) -> None:
     """Medians and targets over the ``done`` repeats measured so far."""
 
@@ -152,6 +202,7 @@ def _save(
                 "embedding_at_least_400_titles_per_second": rate
                 >= MIN_TITLES_PER_SECOND,
             },
+            "import_floor_mb": floor,
             "tfidf_median_seconds": median("tfidf", "seconds"),
             "tfidf_median_peak_rss_mb": median("tfidf", "peak_rss_mb"),
             "project_runs": runs["project"],
@@ -243,6 +294,14 @@ def section(s: dict[str, Any]) -> list[str]:
             f"{s['load_average_after']} on {s['machine']['cores']} cores: a load near the "
             "core count or above means a shared machine and inflated absolute seconds; "
             "compare the ratios, measured side by side in alternating runs.",
+            "",
+        ]
+    if s.get("import_floor_mb"):
+        parts += [
+            "Memory floor: peak RSS of a process that only imports (MB): "
+            + "; ".join(f"{k} {v:,.0f}" for k, v in s["import_floor_mb"].items())
+            + ". The notebook's whole run peaks at "
+            f"{s['notebook_median_peak_rss_mb']:,.0f} MB.",
             "",
         ]
     parts += [

@@ -256,6 +256,14 @@ def test_linear_weights_are_transposed_into_keras_layout() -> None:
     )
 
 
+def test_a_built_model_starts_at_zero_until_the_checkpoint_fills_it() -> None:
+    model = minilm.build_bert_model(TINY)
+    for name in ("embeddings.word_embeddings", "encoder.layer.0.output.dense"):
+        assert not np.asarray(model.get_layer(name).weights[0]).any(), name
+    ids = np.array([[1, 5, 2]], dtype=np.int32)
+    assert np.isfinite(np.asarray(model([ids, np.ones_like(ids)]))).all()
+
+
 def test_shape_mismatch_names_the_tensor() -> None:
     model = minilm.build_bert_model(TINY)
     checkpoint = _tiny_checkpoint(TINY)

@@ -205,3 +205,33 @@ def test_a_cluster_is_named_by_its_most_telling_common_genre():
     assert nodes.cluster_name(["cop", "police", "heist"], "Thrillers") == (
         "cop, police, heist · Thrillers"
     )
+
+
+def test_a_kept_start_in_an_unchanged_embedding_reuses_its_silhouette(monkeypatch):
+    clusters = nodes.assign_clusters(TITLES, Q)
+    labels = clusters["cluster"].to_numpy()
+    embeddings = np.array([[0, 0], [0, 1], [5, 5], [5, 6]], dtype=np.float32)
+    calls = []
+    import sklearn.metrics
+
+    real = sklearn.metrics.silhouette_score
+    monkeypatch.setattr(
+        sklearn.metrics,
+        "silhouette_score",
+        lambda points, *args, **kwargs: (
+            calls.append(points) or real(points, *args, **kwargs)
+        ),
+    )
+    training = {"iterations": 0, "stop_reason": "tol", "kept_start": True}
+    kept = nodes.evaluate_clustering(
+        TITLES, clusters, labels, embeddings, embeddings.copy(), training, params()
+    )
+    assert len(calls) == 1
+    assert kept["final"]["silhouette"] == kept["kmeans_start"]["silhouette"] > 0.8
+    # DEC moved its embedding: both are measured, each in its own.
+    moved = embeddings + np.array([[0, 0], [0, 0], [0, 0], [-5, -6]], np.float32)
+    report = nodes.evaluate_clustering(
+        TITLES, clusters, labels, embeddings, moved, training, params()
+    )
+    assert len(calls) == 3
+    assert report["final"]["silhouette"] < report["kmeans_start"]["silhouette"]

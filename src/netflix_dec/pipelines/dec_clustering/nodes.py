@@ -346,6 +346,16 @@ def evaluate_clustering(
 
     start = agreement(truth, kmeans_labels)
     end = agreement(truth, final)
+    start_silhouette = silhouette(embeddings, kmeans_labels)
+    # DEC that kept its start in an unchanged embedding (sentence features, or
+    # the guard restored the start) has the start's silhouette: same points,
+    # same labels, same sample. Quadratic in titles, so not measured twice.
+    unchanged = np.array_equal(final, kmeans_labels) and np.array_equal(
+        embeddings, dec_embeddings
+    )
+    final_silhouette = (
+        start_silhouette if unchanged else silhouette(dec_embeddings, final)
+    )
     report = {
         "titles": len(final),
         "n_clusters": params.n_clusters,
@@ -356,12 +366,12 @@ def evaluate_clustering(
         "weak_label_classes": int(len(np.unique(truth))),
         "kmeans_start": {
             "non_empty_clusters": int(len(np.unique(kmeans_labels))),
-            "silhouette": silhouette(embeddings, kmeans_labels),
+            "silhouette": start_silhouette,
             **start,
         },
         "final": {
             "non_empty_clusters": int(len(np.unique(final))),
-            "silhouette": silhouette(dec_embeddings, final),
+            "silhouette": final_silhouette,
             **end,
         },
         # What DEC's iterations earned over their own start.

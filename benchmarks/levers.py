@@ -139,6 +139,12 @@ MINILM_LEVERS = (
         "a pass 5-7% less "
         "CPU, but tracing +1.9 CPU s and freezing 2-8 s: a loss for one cold run",
     ),
+    (
+        "layer norms as one FusedBatchNormV3 per norm (rows as NCHW channels)",
+        "not kept",
+        "inconclusive: 9% less CPU per pass in one in-process A/B, 7% more in "
+        "the next; not worth a hand-written layer without a clear gain",
+    ),
     ("reading safetensors tensor by tensor", "not kept", "peak RSS 930 -> 976 MB"),
     (
         "duplicate descriptions embedded once",
@@ -418,10 +424,14 @@ TRIED = {
     "memory_at_most_notebook": "lazy imports (start-up RSS in the table above); peak "
     "RSS is reached once TensorFlow and MiniLM are loaded, as in the notebook, plus "
     "what the project keeps that the notebook does not (MiniLM weights, Bokeh explorer)",
-    "embedding_at_least_400_titles_per_second": "bfloat16 (AVX-512 BF16), larger "
-    "batches, length-sorted batches (already in place); XLA compilation "
-    "(jit_compile) recompiled for every padded length and was 3-7x slower, int8 was "
-    "slower on this backend (issue 17), so neither was kept",
+    "embedding_at_least_400_titles_per_second": "bfloat16 (AVX-512 BF16) with "
+    "bfloat16 weights, batch sizes 32 to 256, length-sorted batches, padding "
+    "buckets, XLA at fixed padded shapes (4-8 s to compile a shape, then each call "
+    "1.2-3x slower), inter-op threads, weights as graph constants, a fused layer "
+    "norm, a cheaper model load (see the MiniLM levers table). What remains is "
+    "the matrix products: 79% of a pass, about 140 GFLOP per CPU second on the "
+    "4.2 TFLOP the real descriptions need, so the CPU, not the code around it, "
+    "bounds the rate; int8 was slower on this backend (issue 17)",
     "million_under_60_minutes": "streaming tokenisation into flat int32 arrays; the "
     "embedding rate bounds it (a million titles at 400 titles/s is 42 minutes alone)",
     "million_under_4_gb": "flat token arrays instead of Python lists; the features "

@@ -235,3 +235,38 @@ def test_a_kept_start_in_an_unchanged_embedding_reuses_its_silhouette(monkeypatc
     )
     assert len(calls) == 3
     assert report["final"]["silhouette"] < report["kmeans_start"]["silhouette"]
+
+
+def test_silhouettes_read_only_their_sample_of_memory_mapped_embeddings(
+    tmp_path, monkeypatch
+):
+    n = 40
+    titles = pd.DataFrame(
+        {
+            "show_id": [f"s{i}" for i in range(n)],
+            "title": [f"T{i}" for i in range(n)],
+            "description": "x",
+            "listed_in": np.where(np.arange(n) < n // 2, "Dramas", "Comedies"),
+        }
+    )
+    labels = (np.arange(n) >= n // 2).astype(int)
+    q = np.eye(2, dtype=np.float32)[labels]
+    clusters = nodes.assign_clusters(titles, q)
+    points = np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
+    points[:, 0] += 8 * labels
+    np.save(tmp_path / "e.npy", points)
+    mapped = np.load(tmp_path / "e.npy", mmap_mode="r")
+    seen = []
+    import sklearn.metrics
+
+    real = sklearn.metrics.silhouette_score
+    monkeypatch.setattr(
+        sklearn.metrics,
+        "silhouette_score",
+        lambda x, *args, **kwargs: seen.append(len(x)) or real(x, *args, **kwargs),
+    )
+    training = {"iterations": 0, "stop_reason": "tol", "kept_start": True}
+    report = nodes.evaluate_clustering(
+        titles, clusters, labels, mapped, mapped, training, params(silhouette_sample=10)
+    )
+    assert seen == [10] and report["final"]["silhouette"] > 0.5

@@ -11,6 +11,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py dask      # 4 encoding shards on 2 Dask workers vs sequential
     python benchmarks/run.py model-selection  # the n_clusters sweep on the real file
     python benchmarks/run.py tracking  # a run with MLflow tracking on against off
+    python benchmarks/run.py clustering-levers --data DIR  # KMeans, t-SNE, map cache, DEC at scale
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -38,6 +39,7 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
 
 from benchmarks import (  # noqa: E402
     assign,
+    clustering_levers,
     dask_shards,
     dec_step,
     levers,
@@ -57,6 +59,7 @@ BENCHMARKS = {
     "quality": quality,
     "dec-step": dec_step,
     "levers": levers,
+    "clustering-levers": clustering_levers,
     "assign": assign,
     "dask": dask_shards,
     "model-selection": model_selection,

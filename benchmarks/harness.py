@@ -213,6 +213,20 @@ def checkout(commit: str) -> Path:
     return target
 
 
+def head_commit() -> str:
+    """The commit measured (plus uncommitted edits): the package's checkout
+    when ``PYTHONPATH`` points at another one, else this one."""
+    src = os.environ.get("PYTHONPATH", "").split(os.pathsep)[0]
+    where = Path(src).parent if src else ROOT
+    return subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=where if where.is_dir() else ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
 def load_average() -> list[float]:
     """The 1, 5 and 15 minute load averages: how busy the machine was."""
     return [round(x, 2) for x in os.getloadavg()]

@@ -16,6 +16,7 @@ from benchmarks.harness import (
     ROOT,
     WORK,
     checkout,
+    head_commit,
     kedro_run,
     latest,
     load,
@@ -364,24 +365,13 @@ def _nmi_seeds() -> dict[str, Any]:
     return found
 
 
-def _head() -> str:
-    """The commit the current version was measured at (plus uncommitted edits)."""
-    return subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-
-
 def run(args: argparse.Namespace) -> None:
     parts = args.parts.split(",")
     versions = _versions(args.baseline)
     payload: dict[str, Any] = {
         "csv": str(REAL_CSV),
         "baseline": args.baseline,
-        "current_commit": _head(),
+        "current_commit": head_commit(),
         "load_average_before": load_average(),
     }
     if "startup" in parts:

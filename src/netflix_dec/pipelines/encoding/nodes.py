@@ -272,7 +272,10 @@ def embed_titles(autoencoder: KerasModel, features: FeatureMatrix) -> np.ndarray
     """Each title's embedding from the pretrained autoencoder's encoder."""
     from netflix_dec import dec
 
-    return dec.predict(dec.encoder_of(autoencoder), features).astype(np.float32)
+    # copy=False: predict already gives float32, and a copy of a million
+    # titles' embeddings is another gigabyte.
+    embedding = dec.predict(dec.encoder_of(autoencoder), features)
+    return embedding.astype(np.float32, copy=False)
 
 
 def plot_loss_curve(history: dict[str, list[float]]) -> Figure:

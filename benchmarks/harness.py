@@ -213,6 +213,11 @@ def checkout(commit: str) -> Path:
     return target
 
 
+def shown(path: Path) -> str:
+    """A path as results record it: relative to the project, no machine's folders."""
+    return os.path.relpath(path, ROOT)
+
+
 def head_commit() -> str:
     """The commit measured (plus uncommitted edits): the package's checkout
     when ``PYTHONPATH`` points at another one, else this one."""

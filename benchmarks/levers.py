@@ -24,6 +24,7 @@ from benchmarks.harness import (
     metrics,
     save,
     scratch_project,
+    shown,
     strip,
 )
 
@@ -369,7 +370,7 @@ def run(args: argparse.Namespace) -> None:
     parts = args.parts.split(",")
     versions = _versions(args.baseline)
     payload: dict[str, Any] = {
-        "csv": str(REAL_CSV),
+        "csv": shown(REAL_CSV),
         "baseline": args.baseline,
         "current_commit": head_commit(),
         "load_average_before": load_average(),

@@ -17,6 +17,7 @@ from benchmarks.harness import (
     metrics,
     save,
     scratch_project,
+    shown,
     yes,
 )
 
@@ -277,7 +278,7 @@ def _save(
     save(
         RESULT,
         {
-            "csv": str(REAL_CSV),
+            "csv": shown(REAL_CSV),
             "seeds": seeds,
             "seeds_done": done,
             "weak_labels": "each title's most specific listed_in genre: of its genres that are not broad tags "

@@ -20,6 +20,7 @@ from benchmarks.harness import (
     save,
     scratch_project,
     seed_venv,
+    shown,
     strip,
     yes,
 )
@@ -173,7 +174,7 @@ def _save(
     save(
         RESULT,
         {
-            "csv": str(REAL_CSV),
+            "csv": shown(REAL_CSV),
             "repeats": done,
             "repeats_planned": repeats,
             "load_average_before": load_before,

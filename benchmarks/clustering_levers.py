@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import ROOT, checkout, load, load_average, save
+from benchmarks.harness import ROOT, checkout, load, load_average, probe, save
 
 RESULT = "clustering_levers"
 NEEDS_REAL_CSV = False
@@ -283,14 +280,7 @@ def _dec_scale(baseline: str, titles: int) -> dict[str, Any]:
     versions = {"baseline": checkout(baseline) / "src", "current": ROOT / "src"}
     found: dict[str, Any] = {"titles": titles, "baseline_commit": baseline}
     for name, src in versions.items():
-        output = subprocess.run(
-            [sys.executable, "-c", _DEC_PROBE, str(titles)],
-            env={**os.environ, "PYTHONPATH": str(src), "TF_CPP_MIN_LOG_LEVEL": "3"},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        found[name] = json.loads(output.strip().splitlines()[-1])
+        found[name] = probe(_DEC_PROBE, src, str(titles))
         print("[dec_scale]", name, found[name], flush=True)
     return found
 

@@ -213,6 +213,19 @@ def checkout(commit: str) -> Path:
     return target
 
 
+def probe(script: str, src: Path, *args: str) -> dict[str, Any]:
+    """Run ``script`` in a fresh Python with the package from ``src``; its last
+    output line, JSON, is the result (one version measured side by side with another)."""
+    output = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, "PYTHONPATH": str(src), "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def shown(path: Path) -> str:
     """A path as results record it: relative to the project, no machine's folders."""
     return os.path.relpath(path, ROOT)

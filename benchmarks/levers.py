@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import time
 from typing import Any
 
@@ -22,6 +20,7 @@ from benchmarks.harness import (
     load,
     load_average,
     metrics,
+    probe,
     save,
     scratch_project,
     shown,
@@ -271,7 +270,6 @@ def _encoder(rounds: int) -> list[dict[str, Any]]:
 
 def _minilm(rounds: int) -> dict[str, Any]:
     """Cold encodes of the real descriptions, baseline and current alternating."""
-    import sys
 
     root = WORK / "levers-current"
     if not (root / "data/03_primary/clean_titles.csv").exists():
@@ -282,14 +280,7 @@ def _minilm(rounds: int) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
     for _ in range(rounds):
         for name, src in sources.items():
-            done = subprocess.run(
-                [sys.executable, "-c", _COLD_ENCODE, str(clean)],
-                env={**os.environ, "PYTHONPATH": str(src), "TF_CPP_MIN_LOG_LEVEL": "3"},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            runs[name].append(probe(_COLD_ENCODE, src, str(clean)))
             print(name, runs[name][-1], flush=True)
     return {
         "baseline": MINILM_BASELINE,

@@ -36,7 +36,7 @@ from kedro.io.core import (
 from kedro_datasets.pandas import CSVDataset
 from scipy import sparse
 
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.features import FeatureMatrix, stack_rows
 
 logger = logging.getLogger(__name__)
 
@@ -543,12 +543,7 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
             whole = len(positions) == rows.shape[0] and _ascending(positions)
             parts.append(rows if whole else rows[positions])
             slots.extend(slot for slot, _ in pairs)
-        if len(parts) == 1:
-            stacked = parts[0]
-        elif sparse.issparse(parts[0]):
-            stacked = sparse.vstack(parts, format="csr")
-        else:
-            stacked = np.concatenate(parts)
+        stacked = stack_rows(parts)
         slots_array = np.asarray(slots)
         if not _ascending(slots_array):
             stacked = stacked[np.argsort(slots_array)]

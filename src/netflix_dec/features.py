@@ -138,6 +138,15 @@ def compute(
     return text.encode_texts(text_encoder, descriptions)
 
 
+def stack_rows(parts: Sequence[FeatureMatrix]) -> FeatureMatrix:
+    """Rows of several matrices as one, sparse kept sparse; one part is not copied."""
+    if len(parts) == 1:
+        return parts[0]
+    if sparse.issparse(parts[0]):
+        return sparse.vstack(parts, format="csr")
+    return np.concatenate(parts)
+
+
 def encode(
     descriptions: Sequence[str],
     text_encoder: dict[str, Any],
@@ -173,13 +182,7 @@ def encode(
         computed = compute([text_of[key] for key in missing], text_encoder, batch_size)
         if cache is not None:
             cache.store(missing, computed)
-    parts = [part for part in (found_rows, computed) if part is not None]
-    if len(parts) == 1:
-        stacked = parts[0]
-    elif sparse.issparse(parts[0]):
-        stacked = sparse.vstack(parts, format="csr")
-    else:
-        stacked = np.concatenate(parts)
+    stacked = stack_rows([part for part in (found_rows, computed) if part is not None])
     if computed is not None and len(missing) == len(keys):
         # Every row new and distinct: already in the titles' order. Skipping
         # the reordering copy halves the peak for a million titles' features.

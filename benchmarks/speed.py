@@ -35,20 +35,20 @@ EMBEDDING_NODE = "encoding.encode_descriptions"
 MIN_TITLES_PER_SECOND = 400
 # What the libraries alone hold once imported (peak RSS of a process that only
 # imports them): the floor under any run's memory, the notebook's included.
-IMPORT_SETS = {
-    "TensorFlow": "import tensorflow",
-    "+ Keras, pandas, scikit-learn, matplotlib, seaborn": "import tensorflow, "
-    "keras, pandas, sklearn.cluster, matplotlib.pyplot, seaborn",
-    "+ Kedro and kedro-datasets": "import tensorflow, keras, pandas, "
-    "sklearn.cluster, matplotlib.pyplot, seaborn, kedro.framework.cli, "
-    "kedro_datasets.pandas",
-    "+ MLflow (kedro-mlflow's commands import it)": "import tensorflow, keras, "
-    "pandas, sklearn.cluster, matplotlib.pyplot, seaborn, kedro.framework.cli, "
-    "kedro_datasets.pandas, mlflow",
-    "+ openTSNE, Bokeh, tokenizers, safetensors": "import tensorflow, keras, "
-    "pandas, sklearn.cluster, matplotlib.pyplot, seaborn, kedro.framework.cli, "
-    "kedro_datasets.pandas, mlflow, openTSNE, bokeh.embed, tokenizers, safetensors",
-}
+IMPORT_STEPS = (
+    ("TensorFlow", "tensorflow"),
+    (
+        "+ Keras, pandas, scikit-learn, matplotlib, seaborn",
+        "keras, pandas, sklearn.cluster, matplotlib.pyplot, seaborn",
+    ),
+    ("+ Kedro and kedro-datasets", "kedro.framework.cli, kedro_datasets.pandas"),
+    ("+ MLflow (kedro-mlflow's commands import it)", "mlflow"),
+    (
+        "+ openTSNE, Bokeh, tokenizers, safetensors",
+        "openTSNE, bokeh.embed, tokenizers, safetensors",
+    ),
+)
+"""Each step imports what the steps before it did, and these modules."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,11 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def import_floor() -> dict[str, float]:
     """Peak RSS (MB) of processes that only import each library set."""
-    floor = {}
-    for name, statement in IMPORT_SETS.items():
+    floor, modules = {}, []
+    for name, added in IMPORT_STEPS:
+        modules.append(added)
         try:
             result = measure(
-                [sys.executable, "-c", statement],
+                [sys.executable, "-c", "import " + ", ".join(modules)],
                 cwd=ROOT,
                 env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"},
             )

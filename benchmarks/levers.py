@@ -148,10 +148,42 @@ MINILM_LEVERS = (
     ),
     ("reading safetensors tensor by tensor", "not kept", "peak RSS 930 -> 976 MB"),
     (
+        "oneDNN's pre-packed weights switch (TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1)",
+        "not kept",
+        "a pass 6% less CPU (2,000 texts: 8.4-8.9 against 9.0-10.0 CPU s, rows "
+        "bit-identical), but TensorFlow reads it once per process and then "
+        "treats every matrix product's weights as constant: DEC and the "
+        "autoencoder, trained later in the same run, would keep computing with "
+        "their first weights",
+    ),
+    (
+        "AMD's ZenDNN switch (TF_ENABLE_ZENDNN_OPTS=1)",
+        "not kept",
+        "no effect: rows bit-identical, CPU within noise (the TensorFlow wheel "
+        "is not built with ZenDNN)",
+    ),
+    (
         "duplicate descriptions embedded once",
         "kept (already in place)",
         "the feature step keys rows by text: 6,105 distinct of 6,131",
     ),
+)
+
+# Why no lever above reaches 400 titles/s: measured on 2026-11-27 with
+# TensorFlow's profiler (1,500 of the real descriptions) and a lone bfloat16
+# product of the model's shapes, per CPU second so that other jobs on the
+# machine do not count.
+MINILM_CEILING = (
+    "Where a MiniLM pass goes: in TensorFlow's profile of 1,500 real descriptions "
+    "the matrix products (oneDNN's fused MatMul + bias (+ GELU)) are 83.5% of the "
+    "op time, softmax 2.1%, every other op under 2%. A lone bfloat16 product of "
+    "the model's shapes runs at 185-188 GFLOP per CPU second. The 6,105 distinct "
+    "descriptions are 196,530 tokens (length-sorted batches pad them by 0.65%), "
+    "21.2 MFLOP of products each: at least 22 CPU s of products, 11 s on both "
+    "cores, and about 13.4 s for a whole pass at full efficiency, against 15.0 s "
+    "measured (28.3 CPU s: both cores busy). With the 0.8 s model load, the "
+    "ceiling of this model in TensorFlow on this machine is about 420 titles/s, "
+    "so 400 would need the pass within 5% of perfect."
 )
 
 
@@ -541,6 +573,8 @@ def section(s: dict[str, Any]) -> list[str]:
         "| lever | kept | measured effect |",
         "| --- | --- | --- |",
         *[f"| {lever} | {kept} | {effect} |" for lever, kept, effect in MINILM_LEVERS],
+        "",
+        MINILM_CEILING,
         "",
     ]
     return parts + _closing_note()

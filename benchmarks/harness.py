@@ -170,6 +170,13 @@ def kedro_run(
     result = measure(kedro_command("run", *args), cwd=root, env=kedro_env(csv, src))
     timings = json.loads((root / "data/08_reporting/run_timings.json").read_text())
     result["nodes"] = timings["nodes"]
+    # The pipeline's own seconds, and how much of them loading and saving took
+    # (records made before dataset timing have none of these).
+    result["pipeline_seconds"] = timings["seconds"]
+    for key in ("load_seconds", "save_seconds"):
+        if key in timings:
+            result[key] = timings[key]
+    result["slowest_datasets"] = timings.get("datasets", [])[:5]
     result["pipelines"] = {
         name: {
             "seconds": round(

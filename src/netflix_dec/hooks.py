@@ -260,21 +260,30 @@ def _resident_bytes() -> int:
 
 
 class NodeTimingHooks:
-    """Time every node and record its peak memory; report the slowest.
+    """Time every node, dataset load and save; record each node's peak memory.
 
     The record goes to the ``run_timings`` dataset when the catalogue has one,
-    so that benchmarks (and curious users) can see where a run spends its time.
+    so that benchmarks (and curious users) can see where a run spends its
+    time: in the nodes, or in reading and writing their datasets (a large CSV
+    can take longer to save than the node that made it).
     """
 
     def __init__(self) -> None:
         self._started: dict[str, float] = {}
         self._memory: dict[str, _PeakMemory] = {}
         self._records: list[dict[str, Any]] = []
+        # (dataset, "load" | "save", thread) -> start; a thread per pair since
+        # asynchronous loading and saving (`kedro run --async`) overlap.
+        self._io_started: dict[tuple[str, str, int], float] = {}
+        self._io: dict[str, dict[str, float]] = {}
+        self._lock = threading.Lock()
         self._run_started = 0.0
 
     @hook_impl
     def before_pipeline_run(self) -> None:
         self._records = []
+        self._io = {}
+        self._io_started = {}
         self._run_started = time.perf_counter()
 
     @hook_impl
@@ -295,17 +304,69 @@ class NodeTimingHooks:
             }
         )
 
+    def _io_begin(self, dataset_name: str, operation: str) -> None:
+        key = (dataset_name, operation, threading.get_ident())
+        with self._lock:
+            self._io_started[key] = time.perf_counter()
+
+    def _io_end(self, dataset_name: str, operation: str) -> None:
+        key = (dataset_name, operation, threading.get_ident())
+        with self._lock:
+            started = self._io_started.pop(key, None)
+            if started is None:
+                return
+            record = self._io.setdefault(dataset_name, {"load": 0.0, "save": 0.0})
+            record[operation] += time.perf_counter() - started
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str) -> None:
+        self._io_begin(dataset_name, "load")
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str) -> None:
+        self._io_end(dataset_name, "load")
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str) -> None:
+        self._io_begin(dataset_name, "save")
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        self._io_end(dataset_name, "save")
+
+    def record(self, total: float) -> dict[str, Any]:
+        """The run's seconds, its nodes and its datasets' load and save seconds."""
+        datasets = [
+            {
+                "dataset": name,
+                "load_seconds": round(times["load"], 3),
+                "save_seconds": round(times["save"], 3),
+            }
+            for name, times in sorted(
+                self._io.items(), key=lambda item: -sum(item[1].values())
+            )
+        ]
+        return {
+            "seconds": round(total, 3),
+            "node_seconds": round(sum(r["seconds"] for r in self._records), 3),
+            "load_seconds": round(sum(d["load_seconds"] for d in datasets), 3),
+            "save_seconds": round(sum(d["save_seconds"] for d in datasets), 3),
+            "nodes": self._records,
+            "datasets": datasets,
+        }
+
     @hook_impl
     def after_pipeline_run(self, catalog: DataCatalog) -> None:
-        total = time.perf_counter() - self._run_started
+        record = self.record(time.perf_counter() - self._run_started)
         slowest = sorted(self._records, key=lambda r: -r["seconds"])[:5]
         logger.info(
-            "Pipeline time %.1f s; slowest nodes: %s.",
-            total,
+            "Pipeline time %.1f s (nodes %.1f s, loading %.1f s, saving %.1f s); "
+            "slowest nodes: %s.",
+            record["seconds"],
+            record["node_seconds"],
+            record["load_seconds"],
+            record["save_seconds"],
             ", ".join(f"{r['node']} {r['seconds']:.1f} s" for r in slowest),
         )
         if "run_timings" in catalog:
-            catalog.save(
-                "run_timings",
-                {"seconds": round(total, 3), "nodes": self._records},
-            )
+            catalog.save("run_timings", record)

@@ -91,3 +91,6 @@ def test_building_pipelines_settings_and_catalogue_imports_nothing_heavy(
     assert found["params"] == expected
     assert {k: v for k, v in found["requirements"].items() if k in expected} == expected
     assert found["unresolved"] == []
+    # Kedro's own use of OmegaConf's deprecated resolver API would print four
+    # warnings on every command; settings.py silences exactly those.
+    assert "register_new_resolver" not in result.stdout + result.stderr

@@ -5,6 +5,7 @@ else can be set here.
 """
 
 import os
+import warnings
 
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
@@ -16,6 +17,17 @@ from netflix_dec.tracking import TrackingHooks
 # MLflow's usage telemetry stays off, as Kedro's does (.telemetry), unless the
 # user opted in; set before kedro-mlflow's CLI commands import MLflow.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+# Kedro 1.7 registers its config resolvers with OmegaConf's
+# register_new_resolver(), which OmegaConf 2.4 deprecates: four warnings about
+# Kedro's code, not this project's, on every command. Only that message, and
+# only from Kedro's config loader, is silenced.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+    module=r"kedro\.config\.omegaconf_config",
+)
 
 HOOKS = (PipelineShapeHooks(), RunInfoHooks(), NodeTimingHooks(), TrackingHooks())
 

@@ -25,6 +25,10 @@ NEEDS_REAL_CSV = False
 TARGET_TITLES = 1_000_000
 TARGET_SECONDS = 3600
 TARGET_MB = 4096
+# Issue 7's: 100,000 titles within 10 minutes and 4 GB; judged only on a run
+# of that size, not on whatever size ran largest.
+EARLIER_TITLES = 100_000
+EARLIER_SECONDS = 600
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +62,6 @@ def run(args: argparse.Namespace) -> None:
             }
         )
     rates = [r["seconds"] / r["titles"] for r in runs]
-    largest = max(runs, key=lambda r: r["titles"])
     target = _at_target(runs)
     save(
         RESULT,
@@ -72,8 +75,6 @@ def run(args: argparse.Namespace) -> None:
             "target_titles": TARGET_TITLES,
             "at_target": target,
             "targets": {
-                "largest_under_10_minutes": largest["seconds"] < 600,
-                "largest_under_4_gb": largest["peak_rss_mb"] < TARGET_MB,
                 "million_under_60_minutes": target["seconds"] < TARGET_SECONDS,
                 "million_under_4_gb": target["peak_rss_mb"] < TARGET_MB,
             },
@@ -156,11 +157,26 @@ def section(s: dict[str, Any]) -> list[str]:
             for r in s["runs"]
         ],
         "",
-        f"Targets for the largest: under 10 minutes **{yes(s['targets']['largest_under_10_minutes'])}**, "
-        f"under 4 GB **{yes(s['targets']['largest_under_4_gb'])}**. Parameters: {s['runs'][0]['params'] or 'defaults'}.",
+        f"Parameters: {s['runs'][0]['params'] or 'defaults'}.",
         "",
+        *_earlier_target(s["runs"]),
         *million,
         *_slowest(s),
+    ]
+
+
+def _earlier_target(runs: list[dict[str, Any]]) -> list[str]:
+    """Issue 7's verdict, where this benchmark ran its size."""
+    found = [r for r in runs if r["titles"] == EARLIER_TITLES]
+    if not found:
+        return []
+    run = found[0]
+    return [
+        f"{EARLIER_TITLES:,} titles (issue 7's target): {run['seconds']:,.0f} s, "
+        f"{run['peak_rss_mb']:,.0f} MB peak RSS; under 10 minutes "
+        f"**{yes(run['seconds'] < EARLIER_SECONDS)}**, under 4 GB "
+        f"**{yes(run['peak_rss_mb'] < TARGET_MB)}**.",
+        "",
     ]
 
 

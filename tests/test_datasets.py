@@ -16,6 +16,7 @@ from netflix_dec.datasets import (
     MapCache,
     NumpyDataset,
     SpreadsheetSafeCSVDataset,
+    read_rows,
 )
 
 
@@ -54,6 +55,82 @@ def test_npy_can_be_memory_mapped(tmp_path: Path, dense):
     loaded = NumpyDataset(filepath=str(path), mmap_mode="r").load()
     assert isinstance(loaded, np.memmap)
     np.testing.assert_array_equal(loaded, dense)
+
+
+def test_dense_npz_can_be_memory_mapped_and_sparse_npz_is_read_whole(
+    tmp_path: Path, dense
+):
+    path = tmp_path / "features.npz"
+    NumpyDataset(filepath=str(path)).save(dense)
+    loaded = NumpyDataset(filepath=str(path), mmap_mode="r").load()
+    assert isinstance(loaded, np.memmap) and loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded, dense)
+    with pytest.raises(ValueError, match="read-only"):
+        loaded[0, 0] = 1.0
+
+    matrix = sparse.random(9, 20, density=0.2, format="csr", random_state=0)
+    NumpyDataset(filepath=str(path)).save(matrix)
+    loaded = NumpyDataset(filepath=str(path), mmap_mode="r").load()
+    assert sparse.issparse(loaded) and (loaded != matrix).nnz == 0
+
+
+def test_a_compressed_dense_npz_is_read_whole_when_mapping_is_asked(
+    tmp_path: Path, dense
+):
+    path = tmp_path / "features.npz"
+    np.savez_compressed(path, array=dense)
+    loaded = NumpyDataset(filepath=str(path), mmap_mode="r").load()
+    assert not isinstance(loaded, np.memmap)
+    np.testing.assert_array_equal(loaded, dense)
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_read_rows_of_a_mapped_file_equals_indexing(tmp_path: Path, suffix):
+    array = np.random.default_rng(1).normal(size=(50, 4, 3)).astype(np.float32)
+    path = tmp_path / f"a{suffix}"
+    NumpyDataset(filepath=str(path)).save(array)
+    mapped = NumpyDataset(filepath=str(path), mmap_mode="r").load()
+    rows = np.array([0, 3, 3, 49, -1, 17])
+    taken = read_rows(mapped, rows)
+    assert type(taken) is np.ndarray and taken.dtype == np.float32
+    np.testing.assert_array_equal(taken, array[rows])
+    assert read_rows(mapped, np.array([], dtype=int)).shape == (0, 4, 3)
+    with pytest.raises(IndexError, match="50 rows"):
+        read_rows(mapped, np.array([50]))
+    # Arrays in memory and sparse matrices are indexed as they are.
+    np.testing.assert_array_equal(read_rows(array, rows), array[rows])
+    matrix = sparse.random(50, 6, density=0.3, format="csr", random_state=0)
+    assert (read_rows(matrix, rows) != matrix[rows]).nnz == 0
+
+
+def _resident_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of ``path`` (Linux smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0]:  # a mapping's header: its address range, ..., its file
+            inside = fields[-1] == str(path)
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/smaps").exists(), reason="needs Linux /proc/self/smaps"
+)
+def test_read_rows_leaves_the_rest_of_a_mapped_file_out_of_memory(tmp_path: Path):
+    # 2,000 rows of 4 kB: a sample of every 50th row. Indexing the map faults
+    # pages in around each row; read_rows maps none of them.
+    array = np.ones((2000, 1024), dtype=np.float32)
+    path = tmp_path / "e.npy"
+    NumpyDataset(filepath=str(path)).save(array)
+    rows = np.arange(0, 2000, 50)
+
+    mapped = NumpyDataset(filepath=str(path), mmap_mode="r").load()
+    np.testing.assert_array_equal(read_rows(mapped, rows), array[rows])
+    assert _resident_kb(path) == 0
+    np.asarray(mapped[rows])  # what the nodes did before
+    assert _resident_kb(path) >= len(rows) * 4
 
 
 def test_sparse_into_npy_is_refused_and_leaves_no_file(tmp_path: Path):

@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import mmap
 import os
+import struct
 import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -281,8 +283,11 @@ class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
         Args:
             filepath: Path ending in ``.npy`` or ``.npz``, optionally with a
                 protocol such as ``s3://``.
-            mmap_mode: Memory-map a local ``.npy`` on load (see ``np.load``)
-                instead of reading it whole.
+            mmap_mode: Memory-map a local file on load (see ``np.load``)
+                instead of reading it whole: a ``.npy``, or the dense array
+                of an ``.npz`` (stored uncompressed, as :meth:`save` writes
+                it); a sparse matrix is read whole. Read sampled rows of a
+                mapped array with :func:`read_rows`.
             version: Set by Kedro from ``versioned: true``.
             fs_args: Extra arguments for the fsspec filesystem.
             metadata: Free-form metadata, ignored by Kedro.
@@ -307,8 +312,12 @@ class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
 
     def load(self) -> FeatureMatrix:
         path = get_filepath_str(self._get_load_path(), self._protocol)
-        if self._suffix == ".npy" and self._mmap_mode and self._protocol == "file":
-            return np.load(path, mmap_mode=self._mmap_mode, allow_pickle=False)
+        if self._mmap_mode and self._protocol == "file":
+            if self._suffix == ".npy":
+                return np.load(path, mmap_mode=self._mmap_mode, allow_pickle=False)
+            mapped = _map_npz_array(path, self._mmap_mode)
+            if mapped is not None:
+                return mapped
         # Read straight from the (seekable) file: a million titles' features
         # are over a gigabyte, and a bytes copy first would double that.
         with self._fs.open(path, mode="rb") as file:
@@ -359,6 +368,98 @@ class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
         except DatasetError:
             return False
         return self._fs.exists(get_filepath_str(path, self._protocol))
+
+
+def _map_npz_array(path: str, mode: str) -> np.memmap | None:
+    """The dense array of an ``.npz`` as a memory map, or None when it cannot be.
+
+    ``np.load`` ignores ``mmap_mode`` for ``.npz`` archives. The dense array is
+    an ``.npy`` stored (not compressed) inside the zip, so it can be mapped at
+    its offset in the file. None for a sparse matrix, a compressed member or
+    an empty array, which the caller reads as usual.
+    """
+    with zipfile.ZipFile(path) as archive:
+        try:
+            info = archive.getinfo(f"{_DENSE_KEY}.npy")
+        except KeyError:
+            return None
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    with open(path, "rb") as file:
+        # The local header's name and extra field may differ from the
+        # central directory's: the member's bytes start after them.
+        file.seek(info.header_offset)
+        header = file.read(30)
+        if header[:4] != b"PK\x03\x04":
+            return None
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        file.seek(info.header_offset + 30 + name_length + extra_length)
+        version = np.lib.format.read_magic(file)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(file)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(file)
+        offset = file.tell()
+    if dtype.hasobject or 0 in shape:
+        return None
+    return np.memmap(
+        path,
+        dtype=dtype,
+        mode=mode,
+        offset=offset,
+        shape=shape,
+        order="F" if fortran else "C",
+    )
+
+
+def read_rows(array: FeatureMatrix, rows: np.ndarray) -> FeatureMatrix:
+    """``array[rows]`` in memory, reading only those rows of a memory-mapped file.
+
+    Indexing a memory map makes far more than the rows asked for resident:
+    each page fault maps the pages around it too (64 KB), so a sample of
+    10,000 rows of a 700,000-title embedding made all of its gigabyte
+    resident. Rows of an array that maps a whole file (what
+    :class:`NumpyDataset` loads with ``mmap_mode``) are read from the file
+    one by one instead; anything else (an array in memory, a sparse matrix)
+    is indexed as usual.
+
+    Args:
+        array: An array, possibly memory-mapped, or a sparse matrix.
+        rows: Integer row indices (negative ones count from the end).
+
+    Returns:
+        ``array[rows]``; from a memory map, as an array in memory.
+    """
+    rows = np.asarray(rows)
+    shared = (
+        isinstance(array, np.memmap)
+        and isinstance(array.base, mmap.mmap)
+        and array.mode in ("r", "r+", "w+")  # not copy-on-write: the file is current
+        and array.flags.c_contiguous
+        and array.ndim >= 1
+        and rows.ndim == 1
+        and rows.dtype.kind in "iu"
+    )
+    if not shared:
+        return array[rows]
+    n = array.shape[0]
+    if rows.size and (rows.min() < -n or rows.max() >= n):
+        raise IndexError(f"row index out of range for an array of {n} rows")
+    rows = np.where(rows < 0, rows + n, rows)
+    taken = np.empty((len(rows), *array.shape[1:]), dtype=array.dtype)
+    if taken.size == 0:
+        return taken
+    row_bytes = taken.nbytes // len(rows)
+    buffers = taken.reshape(len(rows), -1).view(np.uint8)
+    file = os.open(array.filename, os.O_RDONLY)
+    try:
+        for slot, row in enumerate(rows.tolist()):
+            read = os.preadv(file, [buffers[slot]], array.offset + row * row_bytes)
+            if read != row_bytes:
+                raise OSError(f"{array.filename}: short read of row {row}")
+    finally:
+        os.close(file)
+    return taken
 
 
 class SpreadsheetSafeCSVDataset(CSVDataset):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from netflix_dec.datasets import read_rows
 from netflix_dec.evaluation import (
     BROAD_TAGS,
     agreement,
@@ -334,8 +335,8 @@ def evaluate_clustering(
     final = clusters["cluster"].to_numpy()
 
     # One sample of titles for both silhouettes (they are quadratic in titles);
-    # only its rows of the embeddings are read, so memory-mapped embeddings of
-    # a large catalogue are never read whole.
+    # only its rows of the embeddings are read (read_rows), so memory-mapped
+    # embeddings of a large catalogue never become resident whole.
     n = len(final)
     rows = (
         np.sort(
@@ -358,12 +359,12 @@ def evaluate_clustering(
 
     start = agreement(truth, kmeans_labels)
     end = agreement(truth, final)
-    start_points = np.asarray(embeddings[rows])
+    start_points = read_rows(embeddings, rows)
     start_silhouette = silhouette(start_points, kmeans_labels[rows])
     # DEC that kept its start in an unchanged embedding (sentence features, or
     # the guard restored the start) has the start's silhouette: same points,
     # same labels, same sample. Quadratic in titles, so not measured twice.
-    final_points = np.asarray(dec_embeddings[rows])
+    final_points = read_rows(dec_embeddings, rows)
     unchanged = np.array_equal(final[rows], kmeans_labels[rows]) and np.array_equal(
         start_points, final_points
     )

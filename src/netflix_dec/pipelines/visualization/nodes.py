@@ -15,7 +15,7 @@ import pandas as pd
 
 from netflix_dec import points as points_table
 from netflix_dec import projection
-from netflix_dec.datasets import MapCache
+from netflix_dec.datasets import MapCache, read_rows
 from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure, pyplot
 from netflix_dec.params import VisualizationParams
@@ -118,7 +118,7 @@ def build_points(
         clusters, titles, cluster_summary, data.shape[0], params.projection_source
     )
     rows = _sample(len(clusters), params)
-    chosen = data[rows]
+    chosen = read_rows(data, rows)
     skipped = projection.why_not_projectable(chosen)
     x = y = np.full(len(rows), np.nan)
     perplexity = projection.perplexity_for(len(rows), params.perplexity)
@@ -231,7 +231,9 @@ def place_new_titles(
         )
     if reason is None:
         train, new = projection.reduce(
-            train_source[frame["row"].to_numpy()], new_source, seed=meta["seed"]
+            read_rows(train_source, frame["row"].to_numpy()),
+            new_source,
+            seed=meta["seed"],
         )
         placed = projection.place_new(
             train,

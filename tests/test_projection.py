@@ -51,3 +51,62 @@ def test_a_change_of_the_fit_settings_changes_the_key(rows, monkeypatch):
     key = projection.map_key(rows, 30, 500, 42)
     monkeypatch.setitem(projection.TSNE_SETTINGS, "initialization", "random")
     assert projection.map_key(rows, 30, 500, 42) != key
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("SHRINK_CHECKS", 0),
+        ("EXACT_NEIGHBOURS_BELOW", 0),
+        ("EXAGGERATION", 4),
+        ("REDUCTION", "TruncatedSVD"),
+    ],
+)
+def test_a_change_of_the_schedule_or_neighbours_changes_the_key(
+    rows, monkeypatch, setting, value
+):
+    key = projection.map_key(rows, 30, 500, 42)
+    monkeypatch.setattr(projection, setting, value)
+    assert projection.map_key(rows, 30, 500, 42) != key
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_reduction_keeps_the_distances_of_rows_of_low_rank(as_sparse):
+    rng = np.random.default_rng(1)
+    basis = rng.normal(size=(10, 80))
+    train, new = rng.normal(size=(120, 10)) @ basis, rng.normal(size=(7, 10)) @ basis
+    convert = sparse.csr_matrix if as_sparse else np.asarray
+    reduced, reduced_new = projection.reduce(convert(train), convert(new), seed=0)
+    assert reduced.shape == (120, projection.MAX_INPUT_DIMS)
+    for a, b, ra, rb in (
+        (train, train, reduced, reduced),
+        (new, train, reduced_new, reduced),
+    ):
+        distances = np.linalg.norm(a[:, None] - b[None], axis=2)
+        kept = np.linalg.norm(ra[:, None] - rb[None], axis=2)
+        np.testing.assert_allclose(kept, distances, rtol=1e-6, atol=1e-6)
+
+
+def test_exaggeration_ends_early_where_it_only_shrinks_the_map(caplog):
+    """Noise has no groups to pull apart: the exaggerated phase stops at once.
+
+    Well-separated groups grow apart under exaggeration: the phase runs its
+    full length and the map keeps the groups apart.
+    """
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(300, 20))
+    centres = rng.normal(scale=10.0, size=(4, 20))
+    groups = np.repeat(np.arange(4), 75)
+    blobs = centres[groups] + rng.normal(size=(300, 20))
+    with caplog.at_level("INFO", logger="netflix_dec.projection"):
+        noise_map = projection.fit(noise, 30, 500, 42)
+    assert "Early exaggeration ended after 20 of 250 iterations" in caplog.text
+    np.testing.assert_array_equal(projection.fit(noise, 30, 500, 42), noise_map)
+
+    caplog.clear()
+    with caplog.at_level("INFO", logger="netflix_dec.projection"):
+        blob_map = projection.fit(blobs, 30, 500, 42)
+    assert "Early exaggeration ended" not in caplog.text
+    distances = np.linalg.norm(blob_map[:, None] - blob_map[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    assert (groups[distances.argmin(axis=1)] == groups).all()

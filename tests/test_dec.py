@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import keras
@@ -317,3 +319,19 @@ def test_batches_gather_every_row_once_per_pass_in_a_seeded_order():
         np.testing.assert_array_equal(t[:, 0], f[:, 0] / 2)
         np.testing.assert_array_equal(r, f)
     np.testing.assert_array_equal(features, np.concatenate([f for f, _, _ in again]))
+
+
+def test_gathered_rows_are_freed_with_their_dataset():
+    # TensorFlow keeps a dataset's gathering function after the dataset is
+    # gone; the rows it gathers from must not stay in memory with it.
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    targets = np.ones((32, 2), dtype=np.float32)
+    freed = [weakref.ref(x), weakref.ref(targets)]
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    data = dec.batches(x, 8, (targets,), shuffle_seed=0)
+    model.fit(data.repeat(), steps_per_epoch=4, epochs=1, verbose=0)
+    assert sum(len(batch) for batch, _ in data.as_numpy_iterator()) == 32
+    del x, targets, data
+    gc.collect()
+    assert [ref() for ref in freed] == [None, None]

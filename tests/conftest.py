@@ -106,3 +106,18 @@ def swept_sample_run(tmp_path_factory) -> Path:
         run_kedro_session(root, env="fast", params=params)
         run_kedro_session(root, ["model_selection"], env="fast", params=params)
     return root
+
+
+HAS_SMAPS = Path("/proc/self/smaps").exists()
+
+
+def resident_kb(path: Path) -> int:
+    """Resident kB of this process's memory maps of ``path`` (Linux smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0]:  # a mapping's header: its address range, ..., its file
+            inside = fields[-1] == str(path)
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total

@@ -19,6 +19,8 @@ from netflix_dec.datasets import (
     read_rows,
 )
 
+from .conftest import HAS_SMAPS, resident_kb
+
 
 @pytest.fixture
 def dense() -> np.ndarray:
@@ -103,21 +105,7 @@ def test_read_rows_of_a_mapped_file_equals_indexing(tmp_path: Path, suffix):
     assert (read_rows(matrix, rows) != matrix[rows]).nnz == 0
 
 
-def _resident_kb(path: Path) -> int:
-    """Resident kB of this process's mappings of ``path`` (Linux smaps)."""
-    total, inside = 0, False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        fields = line.split()
-        if "-" in fields[0]:  # a mapping's header: its address range, ..., its file
-            inside = fields[-1] == str(path)
-        elif inside and fields[0] == "Rss:":
-            total += int(fields[1])
-    return total
-
-
-@pytest.mark.skipif(
-    not Path("/proc/self/smaps").exists(), reason="needs Linux /proc/self/smaps"
-)
+@pytest.mark.skipif(not HAS_SMAPS, reason="needs Linux /proc/self/smaps")
 def test_read_rows_leaves_the_rest_of_a_mapped_file_out_of_memory(tmp_path: Path):
     # 2,000 rows of 4 kB: a sample of every 50th row. Indexing the map faults
     # pages in around each row; read_rows maps none of them.
@@ -128,9 +116,9 @@ def test_read_rows_leaves_the_rest_of_a_mapped_file_out_of_memory(tmp_path: Path
 
     mapped = NumpyDataset(filepath=str(path), mmap_mode="r").load()
     np.testing.assert_array_equal(read_rows(mapped, rows), array[rows])
-    assert _resident_kb(path) == 0
+    assert resident_kb(path) == 0
     np.asarray(mapped[rows])  # what the nodes did before
-    assert _resident_kb(path) >= len(rows) * 4
+    assert resident_kb(path) >= len(rows) * 4
 
 
 def test_sparse_into_npy_is_refused_and_leaves_no_file(tmp_path: Path):

@@ -15,6 +15,8 @@ from scipy import sparse
 from netflix_dec import dec
 from netflix_dec.params import DecClusteringParams
 
+from .conftest import HAS_SMAPS, resident_kb
+
 # fit_dec reads its settings from the dec_clustering parameter group.
 PARAMS = {
     "n_clusters": 3,
@@ -335,3 +337,24 @@ def test_gathered_rows_are_freed_with_their_dataset():
     del x, targets, data
     gc.collect()
     assert [ref() for ref in freed] == [None, None]
+
+
+@pytest.mark.skipif(not HAS_SMAPS, reason="needs Linux /proc/self/smaps")
+def test_released_pages_of_a_shared_map_leave_memory_and_the_data_stays(
+    tmp_path: Path,
+):
+    path = tmp_path / "x.npy"
+    np.save(path, np.arange(256 * 1024, dtype=np.float32).reshape(-1, 64))
+    mapped = np.load(path, mmap_mode="r")
+    total = float(mapped.sum())  # every page resident
+    assert resident_kb(path) >= 1000
+    assert dec.release_mapped_pages(mapped)
+    assert resident_kb(path) == 0
+    assert float(mapped.sum()) == total
+
+    # A copy-on-write map keeps its pages (and its changes); arrays in memory
+    # have none to release.
+    private = np.load(path, mmap_mode="c")
+    private[0, 0] = -1.0
+    assert not dec.release_mapped_pages(private) and private[0, 0] == -1.0
+    assert not dec.release_mapped_pages(np.ones(4))

@@ -358,3 +358,26 @@ def test_released_pages_of_a_shared_map_leave_memory_and_the_data_stays(
     private[0, 0] = -1.0
     assert not dec.release_mapped_pages(private) and private[0, 0] == -1.0
     assert not dec.release_mapped_pages(np.ones(4))
+
+
+@pytest.mark.skipif(not HAS_SMAPS, reason="needs Linux /proc/self/smaps")
+def test_predict_releases_a_mapped_input_as_it_reads_it(tmp_path: Path, monkeypatch):
+    x = np.random.default_rng(0).normal(size=(5000, 64)).astype(np.float32)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    mapped = np.load(path, mmap_mode="r")
+    encoder = dec.build_feature_embedding(64)
+    # Release every batch of 256 rows (64 kB): at most a batch resident.
+    monkeypatch.setattr(dec, "RELEASE_BYTES", 1)
+    resident = []
+    real_step = dec._predict_step(encoder, (64,))
+
+    def step(rows):
+        resident.append(resident_kb(path))
+        return real_step(rows)
+
+    monkeypatch.setattr(dec, "_predict_step", lambda model, shape: step)
+    embedding = dec.predict(encoder, mapped, batch_size=256)
+    np.testing.assert_array_equal(embedding, dec.predict(encoder, x, batch_size=256))
+    assert max(resident) <= 2 * 256 * 64 * 4 // 1024 + 64  # a batch, give or take
+    assert resident_kb(path) == 0

@@ -304,14 +304,21 @@ def predict(
     Dense rows are predicted into arrays allocated once: Keras' ``predict``
     keeps every batch's output and concatenates them, which held three times
     the result's size (1.4 GB for 300,000 titles' 384-d embeddings) and left
-    most of it resident after returning.
+    most of it resident after returning. Rows of a memory map are released
+    as they are read (every ``RELEASE_BYTES``, see
+    :func:`release_mapped_pages`), so the input and the output are never
+    both resident whole.
     """
     if not isinstance(x, np.ndarray) or x.shape[0] == 0:
         return model.predict(batches(x, batch_size), verbose=0)
     rows = np.asarray(x, dtype=np.float32)
     step = _predict_step(model, rows.shape[1:])
     outputs: list[np.ndarray] = []
-    for start in range(0, rows.shape[0], batch_size):
+    mapped = release_mapped_pages(x)
+    release_every = max(1, RELEASE_BYTES // max(rows[0].nbytes * batch_size, 1))
+    for index, start in enumerate(range(0, rows.shape[0], batch_size)):
+        if mapped and index % release_every == 0:
+            release_mapped_pages(x)
         result = step(rows[start : start + batch_size])
         parts = list(result) if isinstance(result, list | tuple) else [result]
         if not outputs:
@@ -321,7 +328,13 @@ def predict(
             ]
         for output, part in zip(outputs, parts, strict=True):
             output[start : start + part.shape[0]] = part.numpy()
+    if mapped:
+        release_mapped_pages(x)
     return outputs[0] if len(outputs) == 1 else outputs
+
+
+RELEASE_BYTES = 64 * 2**20
+"""How much of a memory-mapped input :func:`predict` reads between releases."""
 
 
 def release_mapped_pages(x: Any) -> bool:
@@ -483,19 +496,6 @@ def _guard(
     }
 
 
-def _start_embedding(encoder: keras.Model, x: Any) -> np.ndarray:
-    """The encoder's embedding of every title, KMeans' input.
-
-    Memory-mapped features are read again only once KMeans is done, which
-    briefly needs a second embedding-sized array (scikit-learn's tolerance
-    takes the variance of a centred copy), so their pages are released
-    meanwhile: a gigabyte less at the peak for a million titles.
-    """
-    embedding = predict(encoder, x)
-    release_mapped_pages(x)
-    return embedding
-
-
 def _final_embedding(
     encoder: keras.Model, x: Any, start_embedding: np.ndarray
 ) -> np.ndarray:
@@ -565,7 +565,10 @@ def fit_dec(
     # update. Dense rows are read from the array as they are (see batches).
     if not isinstance(x, np.ndarray):
         x = _tensor(x)
-    start_embedding = _start_embedding(encoder, x)
+    # Memory-mapped features leave memory as predict reads them: KMeans needs
+    # the start embedding and, briefly, a second array of its size (scikit-
+    # learn's tolerance takes the variance of a centred copy), not them.
+    start_embedding = predict(encoder, x)
     # copy_x=False: KMeans centres the embedding in place and restores it,
     # instead of copying it (a gigabyte for a million titles).
     kmeans = KMeans(

@@ -228,6 +228,16 @@ def test_a_kept_start_in_an_unchanged_embedding_reuses_its_silhouette(monkeypatc
     )
     assert len(calls) == 1
     assert kept["final"]["silhouette"] == kept["kmeans_start"]["silhouette"] > 0.8
+    # Rounding (KMeans centring its input in place) is still the same points.
+    rounded = embeddings + np.float32(1.5e-8) * np.array([[1, -1]], np.float32)
+    rounded[2, 0] = np.nextafter(np.float32(5), np.float32(6))
+    assert not np.array_equal(rounded, embeddings)
+    again = nodes.evaluate_clustering(
+        TITLES, clusters, labels, embeddings, rounded, training, params()
+    )
+    assert len(calls) == 2
+    assert again["final"]["silhouette"] == again["kmeans_start"]["silhouette"]
+    calls.pop()
     # DEC moved its embedding: both are measured, each in its own.
     moved = embeddings + np.array([[0, 0], [0, 0], [0, 0], [-5, -6]], np.float32)
     report = nodes.evaluate_clustering(

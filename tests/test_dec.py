@@ -332,7 +332,7 @@ def test_gathered_rows_are_freed_with_their_dataset():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
     data = dec.batches(x, 8, (targets,), shuffle_seed=0)
-    model.fit(data.repeat(), steps_per_epoch=4, epochs=1, verbose=0)
+    model.fit(data.repeat(), steps_per_epoch=4, epochs=1, shuffle=False, verbose=0)
     assert sum(len(batch) for batch, _ in data.as_numpy_iterator()) == 32
     del x, targets, data
     gc.collect()

@@ -486,3 +486,14 @@ def test_an_unreadable_map_cache_is_a_miss(tmp_path: Path, caplog):
     path.write_bytes(b"not a zip file")
     assert MapCache(filepath=str(path)).lookup("a") is None
     assert "ignoring unreadable" in caplog.text
+
+
+def test_read_rows_indexes_the_map_where_the_system_has_no_preadv(
+    tmp_path: Path, monkeypatch
+):
+    array = np.arange(40, dtype=np.float32).reshape(10, 4)
+    path = tmp_path / "a.npy"
+    NumpyDataset(filepath=str(path)).save(array)
+    mapped = NumpyDataset(filepath=str(path), mmap_mode="r").load()
+    monkeypatch.delattr("os.preadv")
+    np.testing.assert_array_equal(read_rows(mapped, np.array([7, 1])), array[[7, 1]])

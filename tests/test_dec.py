@@ -381,3 +381,14 @@ def test_predict_releases_a_mapped_input_as_it_reads_it(tmp_path: Path, monkeypa
     np.testing.assert_array_equal(embedding, dec.predict(encoder, x, batch_size=256))
     assert max(resident) <= 2 * 256 * 64 * 4 // 1024 + 64  # a batch, give or take
     assert resident_kb(path) == 0
+
+
+def test_nothing_is_released_where_the_system_cannot(tmp_path: Path, monkeypatch):
+    path = tmp_path / "x.npy"
+    np.save(path, np.ones((8, 4), dtype=np.float32))
+    monkeypatch.delattr("mmap.MADV_DONTNEED")
+    mapped = np.load(path, mmap_mode="r")
+    assert not dec.release_mapped_pages(mapped)
+    np.testing.assert_array_equal(
+        dec.predict(dec.build_feature_embedding(4), mapped), 0.5
+    )

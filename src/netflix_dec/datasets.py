@@ -432,7 +432,8 @@ def read_rows(array: FeatureMatrix, rows: np.ndarray) -> FeatureMatrix:
     """
     rows = np.asarray(rows)
     shared = (
-        isinstance(array, np.memmap)
+        hasattr(os, "preadv")  # Linux and BSDs; elsewhere rows are indexed
+        and isinstance(array, np.memmap)
         and isinstance(array.base, mmap.mmap)
         and array.mode in ("r", "r+", "w+")  # not copy-on-write: the file is current
         and array.flags.c_contiguous

@@ -349,6 +349,8 @@ def release_mapped_pages(x: Any) -> bool:
     """
     if not isinstance(x, np.memmap) or x.mode not in ("r", "r+", "w+"):
         return False
+    if not hasattr(mmap, "MADV_DONTNEED"):  # Windows: nothing to release with
+        return False
     base = x
     while isinstance(base, np.ndarray):
         base = base.base

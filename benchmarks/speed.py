@@ -13,6 +13,7 @@ from benchmarks.harness import (
     REAL_CSV,
     ROOT,
     WORK,
+    head_commit,
     kedro_run,
     load_average,
     measure,
@@ -177,6 +178,7 @@ def _save(
         RESULT,
         {
             "csv": shown(REAL_CSV),
+            "commit": head_commit(),
             "repeats": done,
             "repeats_planned": repeats,
             "load_average_before": load_before,
@@ -266,6 +268,8 @@ def section(s: dict[str, Any]) -> list[str]:
             if s.get("repeats_planned", s["repeats"]) > s["repeats"]
             else ""
         ),
+        "",
+        f"Measured at commit `{s.get('commit', 'not recorded')}`.",
         "",
         "| | wall seconds | peak RSS (MB) |",
         "| --- | ---: | ---: |",

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netflix_dec.hooks import FreedMemoryHooks, _malloc_trim
+from netflix_dec.hooks import FreedMemoryHooks
+from netflix_dec.memory import malloc_trim
 
 
 def _resident_mb() -> float:
@@ -15,7 +16,7 @@ def _resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-@pytest.mark.skipif(_malloc_trim() is None, reason="needs glibc's malloc_trim")
+@pytest.mark.skipif(malloc_trim() is None, reason="needs glibc's malloc_trim")
 def test_memory_freed_inside_the_heap_is_returned_before_the_next_node():
     # 2,000 blocks of 100 kB (below glibc's mmap threshold: they live in its
     # heap). Freeing all but the last leaves 200 MB free under a block in

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import logging
 import os
 import pkgutil
 import resource
-import sys
 import threading
 import time
 from difflib import get_close_matches
@@ -30,6 +28,7 @@ from netflix_dec.catalogue import (
     clean_catalogue,
     describe_source,
 )
+from netflix_dec.memory import trim_heap
 from netflix_dec.params import PARAMETER_GROUPS
 
 logger = logging.getLogger(__name__)
@@ -245,28 +244,11 @@ class FreedMemoryHooks:
     ``malloc_trim`` (not glibc) this does nothing.
     """
 
-    def __init__(self) -> None:
-        self._trim = _malloc_trim()
-
     # First of the before_node_run hooks: the peak NodeTimingHooks measures
     # for a node starts from the trimmed process.
     @hook_impl(tryfirst=True)
     def before_node_run(self) -> None:
-        if self._trim is not None:
-            self._trim(0)
-
-
-def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim``, or None where there is none."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
+        trim_heap()
 
 
 class _PeakMemory:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import logging
 from collections.abc import Sequence
@@ -14,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from netflix_dec.memory import trim_heap
 from netflix_dec.minilm.checkpoint import load_checkpoint_weights
 from netflix_dec.minilm.config import BertConfig
 from netflix_dec.minilm.model import build_bert_model
@@ -81,22 +80,6 @@ def length_order(lengths: np.ndarray, texts: Sequence[str]) -> np.ndarray:
     )
 
 
-def _trim_heap() -> None:
-    """Hands memory that was freed back to the OS, where glibc allows it.
-
-    glibc keeps freed blocks for reuse, so without this the process's
-    resident size stays at its high-water mark after the model is dropped.
-    Elsewhere (musl, macOS, Windows) there is nothing to call, which is fine.
-    """
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
 class MiniLMEncoder:
     """Turns texts into 384-d all-MiniLM-L6-v2 sentence embeddings.
 
@@ -149,7 +132,7 @@ class MiniLMEncoder:
         self._model = None
         self._embed_batch = None
         gc.collect()
-        _trim_heap()
+        trim_heap()
 
     def _call_model(self, input_ids: tf.Tensor, attention_mask: tf.Tensor) -> Any:
         return self._model([input_ids, attention_mask], training=False)

@@ -437,13 +437,13 @@ TRIED = {
     "rest goes: the embedding alone is over half of the target, within 12% of "
     "this machine's ceiling for the model (see under the MiniLM levers), and "
     "Python, Kedro, kedro-mlflow's commands and TensorFlow's import take about "
-    "7 s before any work",
+    "6 s before any work",
     "rerun_at_most_0.3_of_notebook": "re-running only dec_clustering and visualization "
     "on the saved features; the feature cache for a full re-run. What remains is "
     "the start-up, TensorFlow's import for DEC, and the t-SNE map",
     "memory_at_most_notebook": "lazy imports, bfloat16 weights, closing the encoder "
     "and trimming the heap after encoding, memory-mapped arrays; but the libraries "
-    "alone, once imported, peak within a few MB of the notebook's whole run "
+    "alone, once imported, peak within 20 MB of the notebook's whole run "
     "(memory floor in the speed section), so any data or model on top exceeds it",
     "embedding_at_least_400_titles_per_second": "bfloat16 (AVX-512 BF16) with "
     "bfloat16 weights, batch sizes 32 to 256, length-sorted batches, padding "

@@ -392,3 +392,19 @@ def test_nothing_is_released_where_the_system_cannot(tmp_path: Path, monkeypatch
     np.testing.assert_array_equal(
         dec.predict(dec.build_feature_embedding(4), mapped), 0.5
     )
+
+
+def test_a_model_predicted_on_is_freed_with_its_compiled_step():
+    import gc
+    import weakref
+
+    model = dec.build_feature_embedding(4)
+    rows = np.ones((3, 4), dtype=np.float32)
+    first = dec.predict(model, rows)
+    assert model in dec._PREDICT_STEPS
+    # The cached step is reused, and computes what the model does.
+    np.testing.assert_array_equal(dec.predict(model, rows), first)
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None

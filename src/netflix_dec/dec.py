@@ -364,13 +364,19 @@ _PREDICT_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _predict_step(model: keras.Model, row_shape: tuple[int, ...]) -> Callable:
-    """One compiled inference step per model, traced once for any batch size."""
+    """One compiled inference step per model, traced once for any batch size.
+
+    The step reaches its model through a weak reference: a step holding the
+    model itself would keep its own key alive, and no model predicted on
+    would ever leave :data:`_PREDICT_STEPS` (or memory).
+    """
     key = (row_shape,)
     steps = _PREDICT_STEPS.setdefault(model, {})
     if key not in steps:
         spec = tf.TensorSpec((None, *row_shape), tf.float32)
+        model_ref = weakref.ref(model)
         steps[key] = tf.function(
-            lambda rows: model(rows, training=False), input_signature=[spec]
+            lambda rows: model_ref()(rows, training=False), input_signature=[spec]
         )
     return steps[key]
 

@@ -526,7 +526,28 @@ class CacheLookup(NamedTuple):
     """The keys without a cached row, in the order asked for."""
 
 
-class FeatureCache(AbstractDataset["FeatureCache", None]):
+class _CacheDataset(AbstractDataset[Any, None]):
+    """A cache a node is handed whole and extends itself with ``store``.
+
+    Loading gives the cache object, so a node can look up and store entries as
+    it goes; there is nothing to ``save``. Subclasses say how entries are
+    stored (:attr:`STORED_WITH`) and where they live (:attr:`_path`).
+    """
+
+    STORED_WITH = "store(...)"
+    _path: Path
+
+    def load(self) -> Any:
+        return self
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"{type(self).__name__} {self._path} is extended with "
+            f"{self.STORED_WITH}, not saved."
+        )
+
+
+class FeatureCache(_CacheDataset):
     """Feature rows stored once per key and reused by any later run.
 
     A key names one feature row completely (for the project: a hash of the
@@ -546,6 +567,8 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
           path: data/04_feature/cache
     """
 
+    STORED_WITH = "store(keys, rows)"
+
     def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Create a cache over one local folder (made on the first store).
 
@@ -560,14 +583,6 @@ class FeatureCache(AbstractDataset["FeatureCache", None]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}
-
-    def load(self) -> FeatureCache:
-        return self
-
-    def save(self, data: None) -> None:
-        raise DatasetError(
-            f"FeatureCache {self._path} is extended with store(keys, rows), not saved."
-        )
 
     def _exists(self) -> bool:
         return self._path.is_dir()
@@ -712,7 +727,7 @@ def _read_shard_rows(shard: Path) -> FeatureMatrix:
         )
 
 
-class MapCache(AbstractDataset["MapCache", None]):
+class MapCache(_CacheDataset):
     """The last 2-D map, stored under the key of what made it (one entry).
 
     A t-SNE map is a pure function of its input rows and its settings, and a
@@ -734,6 +749,8 @@ class MapCache(AbstractDataset["MapCache", None]):
           filepath: data/07_model_output/map_cache.npz
     """
 
+    STORED_WITH = "store(key, positions)"
+
     def __init__(
         self, *, filepath: str, metadata: dict[str, Any] | None = None
     ) -> None:
@@ -748,14 +765,6 @@ class MapCache(AbstractDataset["MapCache", None]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._path)}
-
-    def load(self) -> MapCache:
-        return self
-
-    def save(self, data: None) -> None:
-        raise DatasetError(
-            f"MapCache {self._path} is written with store(key, positions), not saved."
-        )
 
     def _exists(self) -> bool:
         return self._path.is_file()

@@ -317,7 +317,7 @@ def predict(
     mapped = release_mapped_pages(x)
     release_every = max(1, RELEASE_BYTES // max(rows[0].nbytes * batch_size, 1))
     for index, start in enumerate(range(0, rows.shape[0], batch_size)):
-        if mapped and index % release_every == 0:
+        if mapped and index and index % release_every == 0:
             release_mapped_pages(x)
         result = step(rows[start : start + batch_size])
         parts = list(result) if isinstance(result, list | tuple) else [result]

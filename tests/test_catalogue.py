@@ -68,11 +68,11 @@ def test_check_titles_file_names_the_file_and_missing_columns(
     sample_titles, tmp_path: Path
 ):
     path = tmp_path / "partial.csv"
-    sample_titles.drop(columns=["description", "listed_in"]).to_csv(path, index=False)
+    sample_titles.drop(columns=["description", "title"]).to_csv(path, index=False)
     with pytest.raises(RawTitlesError) as error:
         check_titles_file(path, ["Movie"])
     assert "partial.csv" in str(error.value)
-    assert "['listed_in', 'description']" in str(error.value)
+    assert "missing column(s) ['title', 'description']" in str(error.value)
 
 
 def test_check_titles_file_names_a_file_without_the_selected_type(

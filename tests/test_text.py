@@ -126,10 +126,10 @@ def test_real_catalogue_has_the_notebooks_vocabulary_and_padded_length(
 ):
     # The titles the encoding pipeline gets with the notebook's cleaning rule.
     notebook_rule = [column for column in COLUMNS if column != "director"]
-    movies, _ = nodes.clean_titles(
-        nodes.validate_titles(real_titles),
-        DataProcessingParams(types=["Movie"], top_n=15, required_columns=notebook_rule),
+    params = DataProcessingParams(
+        types=["Movie"], top_n=15, required_columns=notebook_rule
     )
+    movies, _ = nodes.clean_titles(nodes.validate_titles(real_titles, params), params)
     state = text.fit_text_encoder(
         movies["description"].tolist(), "sequence", max_words=10000
     )

@@ -21,12 +21,13 @@ from pydantic import BaseModel, ValidationError
 
 from netflix_dec.catalogue import (
     NEW_TITLES_ENV_VAR,
-    check_columns,
     check_new_titles_file,
-    check_titles_file,
+    check_titles_header,
     check_titles_left,
+    check_titles_table,
     clean_catalogue,
     describe_source,
+    source_of,
 )
 from netflix_dec.memory import trim_heap
 from netflix_dec.params import PARAMETER_GROUPS
@@ -59,9 +60,15 @@ class RunInfoHooks:
         check_inputs_exist(pipeline, catalog)
         register_model_layers(pipeline, catalog)
         if NEW_DATASET in pipeline.inputs():
-            path = catalog.get(NEW_DATASET)._describe().get("filepath")
-            logger.info("New titles to assign: %s.", path)
-            check_new_titles_file(path)
+            source = source_of(catalog.get(NEW_DATASET))
+            logger.info("New titles to assign: %s.", source["path"])
+            columns = catalog.load("params:data_processing").columns
+            check_new_titles_file(
+                source["path"],
+                columns,
+                file_format=source["file_format"],
+                load_args=source["load_args"],
+            )
         check_titles(pipeline, catalog)
 
 
@@ -76,13 +83,19 @@ def check_titles(pipeline: Pipeline, catalog: DataCatalog) -> None:
     """
     inputs = pipeline.inputs()
     if RAW_DATASET in inputs:
-        path = catalog.get(RAW_DATASET)._describe().get("filepath")
+        described = source_of(catalog.get(RAW_DATASET))
+        path = described["path"]
         logger.info(describe_source(path))
         params = catalog.load("params:data_processing")
-        check_titles_file(path, params.types)
+        check_titles_header(
+            path,
+            params.columns,
+            file_format=described["file_format"],
+            load_args=described["load_args"],
+        )
         raw = catalog.load(RAW_DATASET)
-        check_columns(raw.columns, source=str(path))
-        cleaned, report = clean_catalogue(raw, params.types, params.required_columns)
+        titles = check_titles_table(raw, params.types, params.columns, str(path))
+        cleaned, report = clean_catalogue(titles, params.types, params.required_columns)
         source = str(path)
     elif CLEAN_DATASET in inputs and catalog.exists(CLEAN_DATASET):
         cleaned, report = catalog.load(CLEAN_DATASET), None

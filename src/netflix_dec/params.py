@@ -90,6 +90,25 @@ class DataProcessingParams(_Params):
         default=list(DEFAULT_REQUIRED_COLUMNS), min_length=1
     )
     top_n: PositiveInt = Field(le=50)
+    # The column map: the project's name -> the file's name, for a catalogue
+    # (and the new titles to assign) whose headers differ; other columns are
+    # found by name, case aside. Read in catalogue.py only.
+    columns: dict[RawColumn, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _one_file_column_each(cls, value: dict[str, str]) -> dict[str, str]:
+        blank = [project for project, theirs in value.items() if not theirs.strip()]
+        if blank:
+            raise ValueError(f"columns maps {blank} to an empty name; got {value}")
+        theirs = [name.casefold() for name in value.values()]
+        repeated = sorted({n for n in value.values() if theirs.count(n.casefold()) > 1})
+        if repeated:
+            raise ValueError(
+                f"columns maps several project columns to {repeated}; each of the "
+                f"file's columns can be one project column only; got {value}"
+            )
+        return value
 
     @field_validator("required_columns")
     @classmethod

@@ -32,19 +32,28 @@ def _titles(**overrides) -> pd.DataFrame:
 
 def test_validate_titles_names_the_missing_columns():
     with pytest.raises(
-        nodes.RawTitlesError, match=r"missing column\(s\) \['cast', 'rating'\]"
+        nodes.RawTitlesError, match=r"missing column\(s\) \['description'\]"
     ):
-        nodes.validate_titles(_titles().drop(columns=["cast", "rating"]))
+        nodes.validate_titles(_titles().drop(columns=["cast", "description"]), MOVIES)
 
 
 def test_validate_titles_rejects_a_table_without_rows():
     with pytest.raises(nodes.RawTitlesError, match="no rows"):
-        nodes.validate_titles(_titles().iloc[0:0])
+        nodes.validate_titles(_titles().iloc[0:0], MOVIES)
 
 
 def test_validate_titles_keeps_the_kaggle_columns_in_order():
     shuffled = _titles().assign(extra=1)[["extra", *reversed(COLUMNS)]]
-    assert list(nodes.validate_titles(shuffled).columns) == list(COLUMNS)
+    assert list(nodes.validate_titles(shuffled, MOVIES).columns) == list(COLUMNS)
+
+
+def test_validate_titles_leaves_absent_optional_columns_absent():
+    validated = nodes.validate_titles(
+        _titles().drop(columns=["cast", "rating"]), MOVIES
+    )
+    assert list(validated.columns) == [
+        c for c in COLUMNS if c not in ("cast", "rating")
+    ]
 
 
 NOTEBOOK = DataProcessingParams(

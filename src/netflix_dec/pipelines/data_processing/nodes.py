@@ -15,30 +15,34 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from netflix_dec.catalogue import (  # noqa: E402
-    COLUMNS,
     KEY,
+    NOT_IN_CATALOGUE,
     UNKNOWN,
     RawTitlesError,
-    check_columns,
     check_types,
     clean_catalogue,
     describe_cleaning,
+    to_project_columns,
 )
 from netflix_dec.params import DataProcessingParams  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 
-def validate_titles(titles: pd.DataFrame) -> pd.DataFrame:
-    """Check the loaded table: the 12 Kaggle columns and at least one row.
+def validate_titles(titles: pd.DataFrame, params: DataProcessingParams) -> pd.DataFrame:
+    """Check the loaded table: a title and a description column, and a row.
+
+    The file's columns are found through ``data_processing.columns`` (see
+    :func:`netflix_dec.catalogue.resolve_columns`).
 
     Returns:
-        The table restricted to the 12 columns, in the Kaggle order.
+        The table under the project's column names, in the Kaggle order;
+        a column the catalogue does not have stays absent.
     """
-    check_columns(titles.columns, source="The raw titles table")
-    if titles.empty:
+    validated = to_project_columns(titles, params.columns, "The raw titles table")
+    if validated.empty:
         raise RawTitlesError("The raw titles table has a header but no rows.")
-    return titles.loc[:, list(COLUMNS)]
+    return validated
 
 
 def clean_titles(
@@ -53,8 +57,19 @@ def clean_titles(
         The cleaned titles, keyed by a unique ``show_id``, and the cleaning
         report (rows after each rule, what each removed, what was filled).
     """
-    check_types(titles["type"], params.types, source="The raw titles table")
+    if "type" in titles:
+        check_types(titles["type"], params.types, source="The raw titles table")
+    else:
+        logger.info(
+            "No type column: every title is kept (data_processing.types unused)."
+        )
     cleaned, report = clean_catalogue(titles, params.types, params.required_columns)
+    if KEY not in titles:
+        logger.info(
+            "No %s column: each title's id is made from its title and description "
+            "(the same on every run).",
+            KEY,
+        )
     logger.info(describe_cleaning(report))
     if report["filled"]:
         logger.info(
@@ -75,17 +90,25 @@ def clean_titles(
 def profile_titles(
     titles: pd.DataFrame, cleaned: pd.DataFrame, report: dict[str, Any]
 ) -> dict[str, Any]:
-    """A JSON-ready profile: what the cleaning did and what the data looks like."""
+    """A JSON-ready profile: what the cleaning did and what the data looks like.
+
+    ``absent_columns`` lists the optional columns this catalogue does not
+    have (absent from ``clean_titles`` too); ``titles_per_type`` is null
+    without a ``type`` column.
+    """
     return {
         "rows": report["rows"],
         "cleaning": {key: value for key, value in report.items() if key != "rows"},
         "columns": list(titles.columns),
+        "absent_columns": report.get("absent_columns", []),
         "missing_values": {k: int(v) for k, v in titles.isna().sum().items()},
         "duplicate_rows": int(titles.duplicated().sum()),
         "titles_per_type": {
             "raw": {k: int(v) for k, v in titles["type"].value_counts().items()},
             "cleaned": {k: int(v) for k, v in cleaned["type"].value_counts().items()},
-        },
+        }
+        if "type" in titles and "type" in cleaned
+        else None,
         "description_length": {
             k: round(float(v), 1)
             for k, v in cleaned["description"].str.len().describe().items()
@@ -119,6 +142,15 @@ def _no_data_figure(title: str, reason: str) -> Figure:
     return fig
 
 
+def _not_in_catalogue(title: str, column: str) -> Figure:
+    """The figure of a column this catalogue does not have: it says so."""
+    fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")
+    ax.text(0.5, 0.5, f"{column}: {NOT_IN_CATALOGUE}", ha="center", va="center")
+    ax.set(title=title, xticks=[], yticks=[])
+    logger.info("%s: %s is %s; the figure says so.", title, column, NOT_IN_CATALOGUE)
+    return fig
+
+
 def _bar_figure(counts: pd.Series, title: str, xlabel: str, empty: str) -> Figure:
     """A horizontal bar chart: long labels such as genre names stay readable."""
     if counts.empty:
@@ -137,6 +169,8 @@ def _bar_figure(counts: pd.Series, title: str, xlabel: str, empty: str) -> Figur
 
 def plot_titles_per_type(titles: pd.DataFrame) -> Figure:
     """Movies against TV shows in the whole catalogue, before cleaning."""
+    if "type" not in titles:
+        return _not_in_catalogue("Titles per type (raw catalogue)", "type")
     counts = titles["type"].value_counts()
     return _bar_figure(
         counts, "Titles per type (raw catalogue)", "Titles", "no title has a type"
@@ -173,6 +207,11 @@ def parse_dates(values: pd.Series) -> pd.Series:
 def plot_titles_added_per_year(titles: pd.DataFrame) -> Figure:
     """When titles arrived on the service, per type."""
     title = "Titles added per year"
+    if "date_added" not in titles:
+        return _not_in_catalogue(title, "date_added")
+    typed = "type" in titles
+    if not typed:  # one bar per year
+        titles = titles.assign(type="All titles")
     added = parse_dates(titles["date_added"])
     per_year = (
         titles.assign(year=added.dt.year)
@@ -199,12 +238,17 @@ def plot_titles_added_per_year(titles: pd.DataFrame) -> Figure:
         xlabel="Year added",
         ylabel="Titles",
     )
-    ax.legend(title="Type")
+    if typed:
+        ax.legend(title="Type")
+    else:
+        ax.get_legend().remove()
     return fig
 
 
 def plot_top_genres(titles: pd.DataFrame, params: DataProcessingParams) -> Figure:
     """The genres (``listed_in`` entries) of the kept titles, most common first."""
+    if "listed_in" not in titles:
+        return _not_in_catalogue("Genres of the kept titles", "listed_in")
     counts = _split_list(titles["listed_in"]).value_counts().head(params.top_n)
     return _bar_figure(
         counts,
@@ -218,6 +262,8 @@ def plot_top_genres(titles: pd.DataFrame, params: DataProcessingParams) -> Figur
 
 def plot_top_countries(titles: pd.DataFrame, params: DataProcessingParams) -> Figure:
     """The production countries of the kept titles, most common first."""
+    if "country" not in titles:
+        return _not_in_catalogue("Countries of the kept titles", "country")
     counts = _split_list(titles["country"]).value_counts().head(params.top_n)
     return _bar_figure(
         counts,
@@ -231,6 +277,8 @@ def plot_top_countries(titles: pd.DataFrame, params: DataProcessingParams) -> Fi
 
 def plot_ratings(titles: pd.DataFrame) -> Figure:
     """Audience ratings of the kept titles, most common first."""
+    if "rating" not in titles:
+        return _not_in_catalogue("Ratings of the kept titles", "rating")
     ratings = titles["rating"].dropna().astype(str).str.strip()
     counts = ratings.loc[(ratings != "") & (ratings != UNKNOWN)].value_counts()
     return _bar_figure(

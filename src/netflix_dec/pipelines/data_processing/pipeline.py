@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 nodes.validate_titles,
-                "raw_titles",
+                ["raw_titles", "params:data_processing"],
                 "validated_titles",
                 name="validate_titles",
             ),

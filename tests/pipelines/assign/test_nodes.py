@@ -10,9 +10,16 @@ import pytest
 
 from netflix_dec import dec, features, text
 from netflix_dec.datasets import FeatureCache
-from netflix_dec.params import AssignParams, DecClusteringParams, EncodingParams
+from netflix_dec.params import (
+    AssignParams,
+    DataProcessingParams,
+    DecClusteringParams,
+    EncodingParams,
+)
 from netflix_dec.pipelines.assign import nodes
 from netflix_dec.pipelines.dec_clustering.nodes import calibrate_novelty
+
+PROCESSING = DataProcessingParams(types=["Movie"], top_n=5)  # no column map
 
 ENCODING = EncodingParams(
     features="tfidf",
@@ -65,7 +72,7 @@ def trained(sample_titles, tmp_path_factory):
 
 def _assign(trained, new_titles, cache=None, **changes):
     titles, state, result, calibration, default_cache = trained
-    checked = nodes.check_new_titles(new_titles, titles)
+    checked = nodes.check_new_titles(new_titles, titles, PROCESSING)
     arguments = {
         "text_encoder": state,
         "dec_model": result.model,
@@ -154,7 +161,7 @@ def test_new_titles_are_not_seen_and_a_foreign_description_is_novel(
 )
 def test_a_bad_new_titles_table_is_refused(trained, table, message):
     with pytest.raises(nodes.NewTitlesError, match=message):
-        nodes.check_new_titles(table, trained[0])
+        nodes.check_new_titles(table, trained[0], PROCESSING)
 
 
 def test_an_encoder_of_another_mode_or_width_is_refused_naming_both(trained):

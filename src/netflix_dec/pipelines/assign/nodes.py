@@ -16,15 +16,23 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from netflix_dec.catalogue import (
+    KEY,
+    NEW_TITLES_COLUMNS,
+    RawTitlesError,
+    content_ids,
+    to_project_columns,
+)
 from netflix_dec.datasets import FeatureCache
 from netflix_dec.features import encode as encode_features
 from netflix_dec.features import feature_width, settings_key
 from netflix_dec.lazy import KerasModel
-from netflix_dec.params import AssignParams, EncodingParams
+from netflix_dec.params import AssignParams, DataProcessingParams, EncodingParams
 
 logger = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("show_id", "title", "description")
+# What a checked new title carries (the contract is catalogue.py's).
+REQUIRED_COLUMNS = NEW_TITLES_COLUMNS
 OUTPUT_COLUMNS = (
     "show_id",
     "title",
@@ -50,13 +58,18 @@ def _normalise(values: pd.Series) -> pd.Series:
 
 
 def check_new_titles(
-    new_titles: pd.DataFrame, training_titles: pd.DataFrame
+    new_titles: pd.DataFrame,
+    training_titles: pd.DataFrame,
+    params: DataProcessingParams,
 ) -> pd.DataFrame:
     """Check the new titles and flag those the model was trained on.
 
     A title is ``seen`` when a training title has the same title and
     description (case and spacing aside); ``show_id`` alone is not trusted,
     as another export of a catalogue may number its titles differently.
+    The file's columns are found with the training catalogue's column map
+    (``data_processing.columns``); without a ``show_id`` column each title's
+    id is made from its title and description, as for training titles.
 
     Returns:
         ``show_id``, ``title``, ``description`` and ``seen``, in file order.
@@ -65,12 +78,18 @@ def check_new_titles(
         NewTitlesError: A required column is missing, there is no row, a
             ``show_id`` repeats, or a description is blank.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in new_titles.columns]
-    if missing:
-        raise NewTitlesError(
-            f"new_titles is missing column(s) {missing}; it needs at least "
-            f"{list(REQUIRED_COLUMNS)} (the 12 Kaggle columns are fine too). "
-            f"Columns found: {list(new_titles.columns)}."
+    try:
+        new_titles = to_project_columns(new_titles, params.columns, "new_titles")
+    except RawTitlesError as error:
+        raise NewTitlesError(str(error)) from None
+    if KEY not in new_titles:
+        made = new_titles.assign(**{KEY: content_ids(new_titles)})
+        new_titles = made.drop_duplicates(subset=KEY)
+        logger.info(
+            "No %s column in new_titles: ids made from title and description "
+            "(the same as for training titles); %d repeated title(s) dropped.",
+            KEY,
+            len(made) - len(new_titles),
         )
     if new_titles.empty:
         raise NewTitlesError("new_titles has a header but no rows: nothing to assign.")

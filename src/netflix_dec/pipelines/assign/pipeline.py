@@ -12,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 nodes.check_new_titles,
-                ["new_titles", "clean_titles"],
+                ["new_titles", "clean_titles", "params:data_processing"],
                 "checked_new_titles",
                 name="check_new_titles",
             ),

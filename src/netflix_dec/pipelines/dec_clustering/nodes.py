@@ -290,7 +290,7 @@ def summarize_clusters(
     words = distinctive_words(
         titles["description"], labels, params.n_clusters, params.top_words
     )
-    genres = split_genres(titles["listed_in"])
+    genres = split_genres(_genres_or_none(titles))
     catalogue_share = genres.explode().dropna().value_counts() / max(len(titles), 1)
     summary = []
     for cluster in range(params.n_clusters):
@@ -311,6 +311,17 @@ def summarize_clusters(
             }
         )
     return {"clusters": summary}
+
+
+def _genres_or_none(titles: pd.DataFrame) -> pd.Series:
+    """``listed_in``, or no genre for any title when the catalogue has none."""
+    if "listed_in" in titles:
+        return titles["listed_in"]
+    return pd.Series("", index=titles.index, dtype=object)
+
+
+# Agreement with genres when the catalogue has no listed_in column.
+_NO_GENRES = {"nmi": None, "ari": None, "accuracy": None}
 
 
 SAME_POINTS_ATOL = 1e-6
@@ -335,7 +346,8 @@ def evaluate_clustering(
     import sklearn
     from sklearn.metrics import silhouette_score
 
-    truth = weak_genre_labels(titles["listed_in"]).to_numpy()
+    has_genres = "listed_in" in titles
+    truth = weak_genre_labels(_genres_or_none(titles)).to_numpy()
     final = clusters["cluster"].to_numpy()
 
     # One sample of titles for both silhouettes (they are quadratic in titles);
@@ -361,8 +373,8 @@ def evaluate_clustering(
         with sklearn.config_context(working_memory=64):
             return float(silhouette_score(points.astype(np.float64), labels))
 
-    start = agreement(truth, kmeans_labels)
-    end = agreement(truth, final)
+    start = agreement(truth, kmeans_labels) if has_genres else _NO_GENRES
+    end = agreement(truth, final) if has_genres else _NO_GENRES
     start_points = read_rows(embeddings, rows)
     start_silhouette = silhouette(start_points, kmeans_labels[rows])
     # DEC that kept its start in an unchanged embedding (sentence features, or
@@ -387,8 +399,10 @@ def evaluate_clustering(
         "variant": params.variant,
         "iterations": training["iterations"],
         "stop_reason": training["stop_reason"],
-        "weak_labels": "most specific listed_in genre (broad tags such as International Movies ignored)",
-        "weak_label_classes": int(len(np.unique(truth))),
+        "weak_labels": "most specific listed_in genre (broad tags such as International Movies ignored)"
+        if has_genres
+        else "listed_in: not in this catalogue",
+        "weak_label_classes": int(len(np.unique(truth))) if has_genres else 0,
         "kmeans_start": {
             "non_empty_clusters": int(len(np.unique(kmeans_labels))),
             "silhouette": start_silhouette,
@@ -402,12 +416,21 @@ def evaluate_clustering(
         # What DEC's iterations earned over their own start.
         "dec": {
             "moved": float(np.mean(final != kmeans_labels)),
-            "nmi_gain": end["nmi"] - start["nmi"],
-            "ari_gain": end["ari"] - start["ari"],
+            "nmi_gain": end["nmi"] - start["nmi"] if has_genres else None,
+            "ari_gain": end["ari"] - start["ari"] if has_genres else None,
             "kept_start": bool(training.get("kept_start", False)),
             "outcome": training.get("outcome", ""),
         },
     }
+    if not has_genres:
+        logger.info(
+            "Clusters in use %d/%d; no agreement with genres (listed_in: not in this "
+            "catalogue); DEC moved %.1f%% of titles.",
+            report["final"]["non_empty_clusters"],
+            params.n_clusters,
+            100 * report["dec"]["moved"],
+        )
+        return report
     logger.info(
         "Clusters in use %d/%d; NMI against genres %.3f (KMeans start %.3f, DEC's "
         "gain %+.4f), ARI %.3f (%.3f); DEC moved %.1f%% of titles.",

@@ -345,6 +345,8 @@ def resolve_columns(
     found: Sequence[Any],
     columns: Mapping[str, str] | None = None,
     source: str = "The catalogue",
+    *,
+    strict: bool = True,
 ) -> dict[str, str]:
     """Which of the file's columns is each project column, by the column map.
 
@@ -358,6 +360,9 @@ def resolve_columns(
         found: The file's column names.
         columns: ``data_processing.columns``.
         source: The file, for messages.
+        strict: Whether a mapped column the file lacks is an error (the
+            training catalogue) or is looked up by its project name (new
+            titles, which need only a title and a description).
 
     Returns:
         Project name -> the file's column name, for each project column the
@@ -375,6 +380,8 @@ def resolve_columns(
     resolved: dict[str, str] = {}
     for project, theirs in (columns or {}).items():
         matches = [theirs] if theirs in found else by_fold.get(_fold(theirs), [])
+        if not matches and not strict:
+            continue
         if len(matches) != 1:
             problem = "has no column" if not matches else "has several columns like"
             raise RawTitlesError(
@@ -412,10 +419,14 @@ def resolve_columns(
 
 
 def to_project_columns(
-    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None,
+    source: str,
+    *,
+    strict: bool = True,
 ) -> pd.DataFrame:
     """The table under the project's column names, only the columns it knows."""
-    resolved = resolve_columns(frame.columns, columns, source)
+    resolved = resolve_columns(frame.columns, columns, source, strict=strict)
     renamed = frame.loc[:, list(resolved.values())]
     renamed.columns = list(resolved)
     return renamed
@@ -460,6 +471,7 @@ def check_titles_header(
     load_args: dict[str, Any] | None = None,
     what: str = "Raw catalogue",
     env_var: str = ENV_VAR,
+    strict: bool = True,
 ) -> dict[str, str]:
     """Fail fast, naming the file, when its header cannot be a catalogue's.
 
@@ -481,14 +493,14 @@ def check_titles_header(
     _check_regular_file(path, what, env_var)
     if file_format == "parquet":
         found = _parquet_header(path, what)
-        return resolve_columns(found, columns, str(path))
+        return resolve_columns(found, columns, str(path), strict=strict)
     head = _read_head(path, what, load_args)
     if file_format == "jsonl":
         found = _jsonl_header(path, what, head, load_args)
-        return resolve_columns(found, columns, str(path))
+        return resolve_columns(found, columns, str(path), strict=strict)
     found, line = _csv_header(path, what, head, load_args)
     try:
-        return resolve_columns(found, columns, str(path))
+        return resolve_columns(found, columns, str(path), strict=strict)
     except RawTitlesError as error:
         raise RawTitlesError(f"{error}{_delimiter_hint(line, load_args)}") from None
 
@@ -548,7 +560,7 @@ def check_new_titles_file(
 
     The same checks as for the raw catalogue, with the same column map: a
     title and a description column are required, a ``show_id`` is made when
-    the file has none.
+    the file has none, and a mapped optional column it lacks is no error.
 
     Raises:
         RawTitlesError: The header cannot be a catalogue's, or it has no rows.
@@ -560,6 +572,7 @@ def check_new_titles_file(
         load_args=load_args,
         what="New titles file",
         env_var=NEW_TITLES_ENV_VAR,
+        strict=False,
     )
     if read_catalogue(path, file_format, load_args).empty:
         raise RawTitlesError(f"New titles file {path} has a header but no rows.")

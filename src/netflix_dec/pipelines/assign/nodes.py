@@ -79,7 +79,9 @@ def check_new_titles(
             ``show_id`` repeats, or a description is blank.
     """
     try:
-        new_titles = to_project_columns(new_titles, params.columns, "new_titles")
+        new_titles = to_project_columns(
+            new_titles, params.columns, "new_titles", strict=False
+        )
     except RawTitlesError as error:
         raise NewTitlesError(str(error)) from None
     if KEY not in new_titles:

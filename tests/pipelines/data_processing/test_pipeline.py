@@ -125,9 +125,11 @@ def test_kedro_run_fails_before_any_node_naming_the_file(
     run_session, project_copy: Path, sample_titles
 ):
     real = project_copy / "data/01_raw/netflix_titles.csv"
-    sample_titles.drop(columns=["rating"]).to_csv(real, index=False)
+    # Only a title and a description are required (a missing rating is fine).
+    sample_titles.drop(columns=["description"]).to_csv(real, index=False)
     with pytest.raises(
-        RawTitlesError, match=r"netflix_titles\.csv is missing column\(s\) \['rating'\]"
+        RawTitlesError,
+        match=r"netflix_titles\.csv is missing column\(s\) \['description'\]",
     ):
         run_session(pipelines=["data_processing"])
     assert not (project_copy / "data/03_primary/clean_titles.csv").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from kedro.io import DatasetError
 
 from netflix_dec.catalogue import (
     DEFAULT_REQUIRED_COLUMNS,
@@ -240,3 +241,14 @@ def test_new_titles_are_read_with_the_same_map_and_get_the_same_ids(tmp_path: Pa
     checked = assign.check_new_titles(pd.read_csv(path), training, _params(MAP))
     assert checked["show_id"].tolist() == training["show_id"].head(3).tolist()
     assert checked["seen"].all()
+
+
+def test_compressed_and_tab_separated_files_are_read_by_their_names(tmp_path: Path):
+    gzipped, tabbed = tmp_path / "export.csv.gz", tmp_path / "export.tsv"
+    _export().to_csv(gzipped, index=False)
+    _export().to_csv(tabbed, index=False, sep="\t")
+    for path in (gzipped, tabbed):
+        assert CatalogueDataset(filepath=str(path)).file_format == "csv"
+        assert _clean(path, MAP)["title"].tolist() == _export()["name"].tolist()
+    with pytest.raises(DatasetError, match="is not one of"):
+        CatalogueDataset(filepath=str(tabbed), file_format="xlsx")

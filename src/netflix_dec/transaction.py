@@ -26,6 +26,7 @@ versioned dataset in the run. Only the hooks class at the end uses Kedro.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import getpass
 import json
@@ -371,6 +372,10 @@ class RunTransactionHooks:
         lock = RunLock(folder)
         lock.acquire(record)
         self._lock, self._ledger, self._record = lock, Ledger(folder), record
+        # A later hook's check that stops the run reaches neither
+        # after_pipeline_run nor on_pipeline_error: the record is closed as
+        # the process exits (a kill is closed by the next run).
+        atexit.register(self._end, "failed")
         try:
             self._ledger.write(record)
             close_killed_runs(self._ledger, record.run_id)
@@ -408,6 +413,7 @@ class RunTransactionHooks:
             if self._lock is not None:
                 self._lock.release()
             self._lock = self._ledger = self._record = None
+            atexit.unregister(self._end)
 
 
 def _project_datasets(catalog: Any, names: set[str]) -> dict[str, Any]:

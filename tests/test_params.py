@@ -45,3 +45,34 @@ def test_numbers_from_the_command_line_still_pass(base_parameters):
     parsed = PARAMETER_GROUPS["encoding"].model_validate(values)
     assert parsed.epochs == 5
     assert parsed.learning_rate == 1.0
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("8;12;16;20", [8, 12, 16, 20]),
+        ("8..20..4", [8, 12, 16, 20]),
+        ("5..7", [5, 6, 7]),
+    ],
+)
+def test_a_sweep_is_written_without_commas(written: str, expected: list[int]):
+    from netflix_dec.params import ModelSelectionParams
+
+    base = {"seeds": "0;1", "kmeans_n_init": 2, "min_stability": 0.5}
+    params = ModelSelectionParams(n_clusters=written, silhouette_sample=10, **base)
+    assert params.n_clusters == expected
+    assert params.seeds == [0, 1]
+
+
+@pytest.mark.parametrize("written", ["8;x", "8..20..0", "8..", "eight"])
+def test_a_sweep_string_that_is_not_numbers_is_refused(written: str):
+    from netflix_dec.params import ModelSelectionParams
+
+    with pytest.raises(ValueError, match="semicolons"):
+        ModelSelectionParams(
+            n_clusters=written,
+            seeds=[0, 1],
+            kmeans_n_init=2,
+            min_stability=0.5,
+            silhouette_sample=10,
+        )

@@ -297,6 +297,19 @@ def test_a_run_with_an_unwritable_store_succeeds_with_a_warning(
     assert "this run goes on without tracking" in tracking_log.text
 
 
+def test_a_directory_named_like_the_store_is_reported_at_once(
+    processing_project: Path, tracking_log
+):
+    pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    store = processing_project / "mlflow.db"
+    store.mkdir()
+    run_kedro_session(processing_project, ["data_processing"])
+    assert (processing_project / "data/03_primary/clean_titles.csv").is_file()
+    # Before MLflow's own retries (about 100 s), and saying what is wrong.
+    assert f"The MLflow store {store} is not a file" in tracking_log.text
+    assert "this run goes on without tracking" in tracking_log.text
+
+
 @pytest.mark.slow
 def test_a_run_with_a_locked_store_succeeds_with_a_warning(
     processing_project: Path, tracking_log

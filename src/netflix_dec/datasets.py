@@ -32,10 +32,13 @@ from kedro.io.core import (
     AbstractVersionedDataset,
     DatasetError,
     Version,
+    VersionNotFoundError,
     get_filepath_str,
     get_protocol_and_path,
 )
+from kedro.utils import load_obj
 from kedro_datasets.pandas import CSVDataset
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import sparse
 
 from netflix_dec.features import FeatureMatrix, stack_rows
@@ -118,7 +121,90 @@ def _init_versioned_file(
     )
 
 
-class AtomicDataset(AbstractVersionedDataset[Any, Any]):
+class _RunVersions:
+    """Versioned loads that see only complete runs (netflix_dec.transaction).
+
+    Kedro's "latest" is the newest version folder, whichever run wrote it and
+    whether or not that run finished: a run killed just after its
+    ``dec_model`` save would make its model the latest while the calibration
+    stays the previous run's. Here "latest" is the newest version saved by a
+    complete run in the project's run ledger (or by no recorded run: a save
+    from a notebook), plus the loading run's own versions; an explicit
+    ``--load-versions`` of a run that did not complete is refused. Outside a
+    project that ever ran (no ledger), Kedro's own rule applies.
+
+    Overrides the public ``resolve_load_version``, which Kedro's load path,
+    ``exists`` and the save-consistency check all go through.
+    """
+
+    _version: Version | None
+    _filepath: PurePosixPath
+    _protocol: str
+
+    @property
+    def is_versioned(self) -> bool:
+        """Whether the dataset is versioned (``versioned: true``)."""
+        return self._version is not None
+
+    @property
+    def local_path(self) -> Path | None:
+        """The local file an unversioned dataset reads and writes (None otherwise)."""
+        if self._version is not None or self._protocol != "file":
+            return None
+        return Path(get_filepath_str(self._filepath, self._protocol))
+
+    def version_path(self, version: str) -> PurePosixPath:
+        """Where Kedro keeps ``version``: ``<filepath>/<version>/<name>``."""
+        return self._filepath / version / self._filepath.name
+
+    def has_version(self, version: str) -> bool:
+        """Whether ``version`` of a versioned dataset exists."""
+        path = get_filepath_str(self.version_path(version), self._protocol)
+        return bool(self._fs.exists(path))  # type: ignore[attr-defined]
+
+    def _run_ledger(self) -> Any:
+        if self._protocol != "file":
+            return None
+        from netflix_dec.transaction import Ledger, find_ledger  # noqa: PLC0415
+
+        folder = find_ledger(str(self._filepath))
+        return Ledger(folder) if folder is not None else None
+
+    def resolve_load_version(self) -> str | None:
+        if not self._version:
+            return None
+        ledger = self._run_ledger()
+        asked, own = self._version.load, self._version.save
+        if asked:
+            record = ledger.incomplete(asked) if ledger and asked != own else None
+            if record is not None:
+                raise DatasetError(
+                    f"{self._filepath}: version {asked} was saved by a run that "
+                    f"{'failed' if record.state == 'failed' else 'did not complete'} "
+                    f"(started {record.started or '?'}; {ledger.record_path(asked)}), "
+                    "so it may not match the other outputs. Load a complete run's "
+                    "version, or re-run."
+                )
+            return asked
+        if ledger is None:
+            return super().resolve_load_version()  # type: ignore[misc]
+        from netflix_dec.transaction import latest_visible  # noqa: PLC0415
+
+        pattern = get_filepath_str(self.version_path("*"), self._protocol)
+        versions = [
+            PurePosixPath(found).parent.name
+            for found in self._fs.glob(pattern)  # type: ignore[attr-defined]
+        ]
+        latest = latest_visible(versions, ledger, own)
+        if latest is None:
+            raise VersionNotFoundError(
+                f"Did not find any version of {self._filepath} saved by a complete "
+                f"run ({len(versions)} version(s) of runs that did not complete)."
+            )
+        return latest
+
+
+class AtomicDataset(_RunVersions, AbstractVersionedDataset[Any, Any]):
     """Any file dataset, saved to a temporary file and renamed into place.
 
     The wrapped dataset (any kedro-datasets class that takes a ``filepath``)
@@ -152,6 +238,7 @@ class AtomicDataset(AbstractVersionedDataset[Any, Any]):
         credentials: dict[str, Any] | None = None,
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        schema: str | None = None,
     ) -> None:
         """Wrap a dataset configuration.
 
@@ -164,6 +251,10 @@ class AtomicDataset(AbstractVersionedDataset[Any, Any]):
             credentials: Passed to the wrapped dataset and the filesystem.
             fs_args: Passed to the wrapped dataset and the filesystem.
             metadata: Free-form metadata, ignored by Kedro.
+            schema: A Pydantic model (``package.module.Model``) the data must
+                fit: checked on every load and save, so a damaged or edited
+                artifact stops the run naming the file instead of failing
+                later with a raw ``KeyError`` (or being trusted).
         """
         config = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
         for key in ("filepath", "versioned", "version"):
@@ -187,6 +278,13 @@ class AtomicDataset(AbstractVersionedDataset[Any, Any]):
         self._config = config
         self._datasets: dict[str, AbstractDataset] = {}
         self.metadata = metadata
+        self._schema = load_obj(schema) if schema else None
+        if self._schema is not None and not (
+            isinstance(self._schema, type) and issubclass(self._schema, BaseModel)
+        ):
+            raise DatasetError(
+                f"AtomicDataset({filepath!r}): schema {schema!r} is not a Pydantic model."
+            )
 
     def _dataset_at(self, path: str) -> AbstractDataset:
         """The wrapped dataset, unversioned, reading or writing ``path``."""
@@ -202,9 +300,46 @@ class AtomicDataset(AbstractVersionedDataset[Any, Any]):
         return f"{self._protocol}://{path}"
 
     def load(self) -> Any:
-        return self._dataset_at(self._full_path(self._get_load_path())).load()
+        path = self._full_path(self._get_load_path())
+        if (
+            self._protocol == "file"
+            and path.endswith(".keras")
+            and Path(path).is_file()
+            and not zipfile.is_zipfile(path)
+        ):
+            raise ArtifactError(
+                f"{path} is not a Keras model file (a .keras file is a zip archive): "
+                "it was damaged or replaced. Train it again with `kedro run`, or "
+                "load another version with --load-versions."
+            )
+        data = self._dataset_at(path).load()
+        self._check_schema(data, path, "load")
+        return data
+
+    def _check_schema(self, data: Any, path: str, operation: str) -> None:
+        if self._schema is None:
+            return
+        try:
+            self._schema.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in item['loc']) or 'the file'}: "
+                f"{item['msg']}"
+                for item in error.errors()[:5]
+            )
+            if operation == "save":
+                raise ArtifactError(
+                    f"Refusing to save {path}: it does not fit its schema "
+                    f"{self._schema.__name__} ({problems})."
+                ) from None
+            raise ArtifactError(
+                f"{path} is not a valid {self._schema.__name__} ({problems}). It was "
+                "damaged or edited by hand: re-run the pipeline that makes it "
+                "(`kedro run`), or load another version with --load-versions."
+            ) from None
 
     def save(self, data: Any) -> None:
+        self._check_schema(data, str(self._filepath), "save")
         target = self._get_save_path()
         if self._protocol != "file":
             self._dataset_at(self._full_path(target)).save(data)
@@ -244,6 +379,10 @@ class AtomicDataset(AbstractVersionedDataset[Any, Any]):
         self._fs.invalidate_cache(filepath)
 
 
+class ArtifactError(DatasetError):
+    """A stored artifact (model, calibration, encoder) is not what its format says."""
+
+
 def _fs_only(fs_args: dict[str, Any] | None) -> dict[str, Any]:
     """``fs_args`` without the per-file open arguments kedro-datasets accepts there."""
     return {
@@ -253,7 +392,9 @@ def _fs_only(fs_args: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-class NumpyDataset(AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]):
+class NumpyDataset(
+    _RunVersions, AbstractVersionedDataset[FeatureMatrix, FeatureMatrix]
+):
     """Load and save NumPy arrays and SciPy sparse matrices, on any fsspec path.
 
     ``.npy`` holds one dense array (``np.save``); ``.npz`` holds a sparse
@@ -526,6 +667,73 @@ class CacheLookup(NamedTuple):
     """The keys without a cached row, in the order asked for."""
 
 
+class CachedRows(BaseModel):
+    """What a feature cache's rows must be for one text encoder.
+
+    A shard edited, damaged or written by another version could hold rows of
+    another width, dtype or sparsity, or NaNs; used as they are, they would
+    fail far away (a Keras shape error) or cluster garbage without a word.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    width: int | None = Field(default=None, ge=1)
+    """Columns per row; None when the encoder does not record it."""
+    sparse: bool
+    """TF-IDF rows are CSR sparse; the others dense."""
+    dtype: str = "float32"
+
+    def problem(self, rows: Any) -> str | None:
+        """What is wrong with ``rows``, or None when they fit."""
+        is_sparse = sparse.issparse(rows)
+        if not is_sparse and not isinstance(rows, np.ndarray):
+            return f"a {type(rows).__name__}, not an array"
+        expected = "sparse" if self.sparse else "dense"
+        checks = (
+            (is_sparse == self.sparse, lambda: f"not {expected} rows"),
+            (rows.ndim == 2, lambda: f"{rows.ndim}-D rows, expected 2-D"),
+            (
+                self.width is None or rows.ndim != 2 or rows.shape[1] == self.width,
+                lambda: f"{rows.shape[1]} columns, expected {self.width}",
+            ),
+            (
+                rows.dtype == np.dtype(self.dtype),
+                lambda: f"dtype {rows.dtype}, expected {self.dtype}",
+            ),
+        )
+        for fits, message in checks:
+            if not fits:
+                return message()
+        values = rows.data if is_sparse else rows
+        if not np.isfinite(values).all():
+            return "values that are not finite (NaN or infinite)"
+        return None
+
+
+class _BadShardError(Exception):
+    def __init__(self, shard: Path, problem: str) -> None:
+        super().__init__(f"{shard}: {problem}")
+        self.shard, self.problem = shard, problem
+
+
+def map_positions_problem(positions: Any, rows: int | None) -> str | None:
+    """What is wrong with stored map positions, or None when they fit.
+
+    Positions are a (titles, 2) float array of finite values; a stored entry
+    of strings or NaNs would otherwise become a ``points.json`` of garbage.
+    """
+    if not isinstance(positions, np.ndarray) or positions.dtype.kind != "f":
+        kind = getattr(positions, "dtype", type(positions).__name__)
+        return f"positions of type {kind}, expected floats"
+    if positions.ndim != 2 or positions.shape[1] != 2:
+        return f"positions of shape {positions.shape}, expected (titles, 2)"
+    if rows is not None and positions.shape[0] != rows:
+        return f"{positions.shape[0]} positions for {rows} titles"
+    if not np.isfinite(positions).all():
+        return "positions that are not finite (NaN or infinite)"
+    return None
+
+
 class _CacheDataset(AbstractDataset[Any, None]):
     """A cache a node is handed whole and extends itself with ``store``.
 
@@ -632,15 +840,41 @@ class FeatureCache(_CacheDataset):
         self._refresh_index()
         return len(self._index)
 
-    def lookup(self, keys: Sequence[str]) -> CacheLookup:
+    def lookup(
+        self, keys: Sequence[str], expected: CachedRows | None = None
+    ) -> CacheLookup:
         """The cached rows of ``keys`` and the keys that have none.
 
         Args:
             keys: Row keys, in the order the caller wants the rows.
+            expected: What the rows must be (width, dtype, sparsity, finite).
+                A shard whose rows are not is dropped with a warning naming it
+                (deleted: it would fail every later run too), and its keys
+                count as missing, so the caller computes them again.
 
         Returns:
             A :class:`CacheLookup`.
         """
+        while True:
+            try:
+                return self._lookup(keys, expected)
+            except _BadShardError as bad:
+                logger.warning(
+                    "Feature cache: dropping %s, whose rows are not what the text "
+                    "encoder makes (%s); they are computed again.",
+                    bad.shard,
+                    bad.problem,
+                )
+                self._drop(bad.shard)
+
+    def _drop(self, shard: Path) -> None:
+        self._index = {
+            key: place for key, place in self._index.items() if place[0] != shard
+        }
+        with contextlib.suppress(OSError):
+            shard.unlink()
+
+    def _lookup(self, keys: Sequence[str], expected: CachedRows | None) -> CacheLookup:
         self._refresh_index()
         found = np.array([key in self._index for key in keys], dtype=bool)
         missing = [key for key, hit in zip(keys, found, strict=True) if not hit]
@@ -655,7 +889,12 @@ class FeatureCache(_CacheDataset):
         # rows are a gigabyte, read back whole by a re-run.
         parts, slots = [], []
         for shard, pairs in by_shard.items():
-            rows = _read_shard_rows(shard)
+            try:
+                rows = _read_shard_rows(shard)
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                raise _BadShardError(shard, f"unreadable: {error}") from error
+            if expected is not None and (problem := expected.problem(rows)):
+                raise _BadShardError(shard, problem)
             positions = np.fromiter((p for _, p in pairs), np.intp, len(pairs))
             whole = len(positions) == rows.shape[0] and _ascending(positions)
             parts.append(rows if whole else rows[positions])
@@ -774,18 +1013,32 @@ class MapCache(_CacheDataset):
         """The file the entry is stored in (for log messages)."""
         return self._path
 
-    def lookup(self, key: str) -> np.ndarray | None:
-        """The positions stored under ``key``, or None when the entry is another's."""
+    def lookup(self, key: str, rows: int | None = None) -> np.ndarray | None:
+        """The positions stored under ``key``, or None when the entry is another's.
+
+        An entry that is not ``rows`` finite 2-D positions (see
+        :func:`map_positions_problem`) is ignored with a warning naming the
+        file: the map is fitted again and the next store replaces it.
+        """
         try:
             with np.load(self._path, allow_pickle=False) as archive:
                 if str(archive["key"]) != key:
                     return None
-                return archive["positions"]
+                positions = archive["positions"]
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             logger.warning("Map cache: ignoring unreadable %s (%s).", self._path, error)
             return None
+        problem = map_positions_problem(positions, rows)
+        if problem is not None:
+            logger.warning(
+                "Map cache: ignoring %s, which holds %s; the map is fitted again.",
+                self._path,
+                problem,
+            )
+            return None
+        return positions
 
     def store(self, key: str, positions: np.ndarray) -> None:
         """Replace the entry with ``positions`` under ``key``, atomically."""

@@ -23,9 +23,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from scipy import sparse
 
 if TYPE_CHECKING:
@@ -49,6 +50,88 @@ class EncodeStats:
     """Distinct descriptions whose row came from the cache."""
     computed: int
     """Distinct descriptions encoded by this call."""
+
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _EncoderState(BaseModel):
+    # Keys a later version adds are kept (they are part of the settings key).
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _WordEncoderState(_EncoderState):
+    max_words: StrictInt = Field(ge=2)
+    vocabulary_size: StrictInt = Field(ge=0)
+    standardize: StrictStr
+    vocabulary: list[StrictStr] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _vocabulary_fits(self) -> _WordEncoderState:
+        if len(self.vocabulary) > self.max_words:
+            raise ValueError(
+                f"{len(self.vocabulary)} words in the vocabulary, more than "
+                f"max_words={self.max_words}"
+            )
+        return self
+
+
+class TfidfEncoderState(_WordEncoderState):
+    features: Literal["tfidf"]
+    idf: list[FiniteFloat]
+
+    @model_validator(mode="after")
+    def _one_idf_per_word(self) -> TfidfEncoderState:
+        if len(self.idf) != len(self.vocabulary):
+            raise ValueError(
+                f"{len(self.idf)} idf values for {len(self.vocabulary)} words"
+            )
+        return self
+
+
+class SequenceEncoderState(_WordEncoderState):
+    features: Literal["sequence"]
+    sequence_length: StrictInt = Field(ge=1)
+    scale_min: list[FiniteFloat]
+    scale_max: list[FiniteFloat]
+
+    @model_validator(mode="after")
+    def _one_scale_per_position(self) -> SequenceEncoderState:
+        for name in ("scale_min", "scale_max"):
+            if len(getattr(self, name)) != self.sequence_length:
+                raise ValueError(
+                    f"{len(getattr(self, name))} {name} values for "
+                    f"sequence_length={self.sequence_length}"
+                )
+        return self
+
+
+class SentenceEncoderState(_EncoderState):
+    features: Literal["sentence"]
+    model: StrictStr
+    max_length: StrictInt = Field(ge=1)
+    precision: StrictStr
+    width: StrictInt = Field(ge=1)
+
+
+class TextEncoderState(BaseModel):
+    """The schema of ``text_encoder.json`` (:func:`text.fit_text_encoder`,
+    :func:`sentence_settings`): types and sizes, checked when it is loaded or
+    saved, so a damaged or hand-edited file stops the run naming the file
+    instead of failing later with a ``KeyError`` or a shape error.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    state: Annotated[
+        TfidfEncoderState | SequenceEncoderState | SentenceEncoderState,
+        Field(discriminator="features"),
+    ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_file(cls, data: Any) -> Any:
+        return {"state": data}
 
 
 def sentence_settings(
@@ -138,6 +221,16 @@ def compute(
     return text.encode_texts(text_encoder, descriptions)
 
 
+def expected_rows(text_encoder: dict[str, Any]) -> Any:
+    """What the encoder's feature rows are, for checking cached ones."""
+    from netflix_dec.datasets import CachedRows  # noqa: PLC0415  (cycle)
+
+    return CachedRows(
+        width=feature_width(text_encoder),
+        sparse=text_encoder["features"] == "tfidf",
+    )
+
+
 def stack_rows(parts: Sequence[FeatureMatrix]) -> FeatureMatrix:
     """Rows of several matrices as one, sparse kept sparse; one part is not copied."""
     if len(parts) == 1:
@@ -174,7 +267,7 @@ def encode(
     if cache is None:
         found_rows, missing = None, unique_keys
     else:
-        lookup = cache.lookup(unique_keys)
+        lookup = cache.lookup(unique_keys, expected_rows(text_encoder))
         found_rows, missing = lookup.rows, lookup.missing
     computed = None
     if missing:

@@ -30,7 +30,7 @@ from netflix_dec.catalogue import (
     source_of,
 )
 from netflix_dec.memory import trim_heap
-from netflix_dec.params import PARAMETER_GROUPS
+from netflix_dec.params import PARAMETER_GROUPS, group_not_a_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ def check_parameter_groups(parameters: dict[str, Any]) -> None:
             f"{list(PARAMETER_GROUPS)}. Check conf/*/parameters*.yml and --params."
         )
     for group, values in parameters.items():
+        if not isinstance(values, dict | BaseModel):  # a model: Kedro validated it
+            raise ValueError(group_not_a_mapping(group, values))
         if isinstance(values, dict):
             try:
                 PARAMETER_GROUPS[group].model_validate(values)

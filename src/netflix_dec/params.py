@@ -208,14 +208,52 @@ class AssignParams(_Params):
     )
 
 
+def whole_numbers(value: Any) -> Any:
+    """A list of whole numbers written as a string Kedro's ``--params`` accepts.
+
+    Kedro splits ``--params`` on commas, so ``model_selection.n_clusters=[8,12]``
+    cannot be written there. A string of numbers separated by semicolons
+    (``"8;12;16"``) or an inclusive range ``"start..stop"`` or
+    ``"start..stop..step"`` (``"8..20..4"`` is 8, 12, 16, 20) is taken as the
+    list it names; any other value is left for the field's own check.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip().strip("[]")
+    try:
+        if ".." in text:
+            parts = [int(part) for part in text.split("..")]
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] < 1):
+                raise ValueError
+            start, stop, step = (*parts, 1)[:3]
+            return list(range(start, stop + 1, step))
+        return [int(part) for part in text.replace(",", ";").split(";") if part.strip()]
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a list of whole numbers: write them separated by "
+            'semicolons ("8;12;16") or as an inclusive range ("8..20", or '
+            '"8..20..4" for a step of 4)'
+        ) from None
+
+
 class ModelSelectionParams(_Params):
-    """``model_selection``: the n_clusters sweep and the rule that suggests one."""
+    """``model_selection``: the n_clusters sweep and the rule that suggests one.
+
+    ``n_clusters`` and ``seeds`` also take a string (:func:`whole_numbers`), so
+    that a sweep can be set on the command line:
+    ``--params "model_selection.n_clusters=8;12;16;20"``.
+    """
 
     n_clusters: list[int] = Field(min_length=2)
     seeds: list[int] = Field(min_length=2)
     kmeans_n_init: PositiveInt = Field(le=100)
     min_stability: float = Field(ge=0, le=1)
     silhouette_sample: PositiveInt
+
+    @field_validator("n_clusters", "seeds", mode="before")
+    @classmethod
+    def _lists_from_strings(cls, value: Any) -> Any:
+        return whole_numbers(value)
 
     @field_validator("n_clusters")
     @classmethod
@@ -235,6 +273,15 @@ class ModelSelectionParams(_Params):
                 f"2**31 - 1 (stability compares them), got {value}"
             )
         return value
+
+
+def group_not_a_mapping(group: str, value: Any) -> str:
+    """The message for a parameter group set to a single value (``encoding: 5``)."""
+    return (
+        f"Parameter group '{group}' must be a mapping of keys to values (such as "
+        f"'{group}: {{key: value}}'), got {value!r}; check conf/*/parameters*.yml "
+        f"(conf/local too) and --params ('{group}.<key>=<value>')."
+    )
 
 
 # One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.

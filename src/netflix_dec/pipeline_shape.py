@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
 
-from netflix_dec.params import MAX_SHARDS
+from netflix_dec.params import MAX_SHARDS, group_not_a_mapping
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -44,6 +44,8 @@ def shards_of(parameters: dict[str, Any]) -> int:
         ValueError: When the value is not a whole number from 1 to MAX_SHARDS.
     """
     encoding = parameters.get("encoding") or {}
+    if not isinstance(encoding, dict):
+        raise ValueError(group_not_a_mapping("encoding", encoding))
     value = encoding.get("shards", _DEFAULT_SHARDS)
     if isinstance(value, bool) or not isinstance(value, int):
         try:

@@ -43,6 +43,7 @@ from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
 
 try:
+    import dask
     from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 except ImportError as _error:  # pragma: no cover - depends on the install
     raise ImportError(
@@ -64,6 +65,31 @@ _PLUGIN_NAME = "netflix-dec-kedro-project"
 # Plugins whose hooks gather a run's record in the client process (kedro-viz's
 # dataset statistics need its catalogue hook, which workers never see).
 CLIENT_ONLY_PLUGINS = ("kedro-viz",)
+
+
+_PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
+# Thread counts of the native libraries (OpenMP, MKL, OpenBLAS).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def worker_environ() -> dict[str, Any]:
+    """The environment Dask's nanny gives a local worker: this process's threads.
+
+    Dask starts workers with one OpenMP, MKL and OpenBLAS thread each
+    (``distributed.nanny.pre-spawn-environ``); a product or a KMeans summed by
+    one thread rounds differently from the same one summed by two, so the same
+    seed gave another cluster to 1 of 6,131 real titles than a sequential run.
+    Workers get this process's settings for those variables instead (unset
+    where it has none), so a seed gives the same clusters under either runner.
+    The nanny's other settings stay.
+    """
+    environ = dict(dask.config.get(_PRE_SPAWN, default={}) or {})
+    for name in THREAD_VARIABLES:
+        if name in os.environ:
+            environ[name] = os.environ[name]
+        else:
+            environ.pop(name, None)
+    return environ
 
 
 class NodeFailedError(RuntimeError):
@@ -286,13 +312,14 @@ class DaskRunner(AbstractRunner):
         if self._address:
             logger.info("DaskRunner: connecting to the scheduler at %s.", self._address)
             return Client(self._address), None
-        cluster = LocalCluster(
-            n_workers=self._n_workers,
-            threads_per_worker=self._threads_per_worker,
-            processes=True,
-            dashboard_address=None,  # no web server: runs stay off the network
-            silence_logs=logging.WARNING,
-        )
+        with dask.config.set({_PRE_SPAWN: worker_environ()}):
+            cluster = LocalCluster(
+                n_workers=self._n_workers,
+                threads_per_worker=self._threads_per_worker,
+                processes=True,
+                dashboard_address=None,  # no web server: runs stay off the network
+                silence_logs=logging.WARNING,
+            )
         logger.info(
             "DaskRunner: local cluster of %d workers × %d threads.",
             len(cluster.workers),

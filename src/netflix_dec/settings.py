@@ -13,6 +13,7 @@ from netflix_dec.catalogue import new_titles_path, raw_titles_path
 from netflix_dec.hooks import FreedMemoryHooks, NodeTimingHooks, RunInfoHooks
 from netflix_dec.pipeline_shape import PipelineShapeHooks
 from netflix_dec.tracking import TrackingHooks
+from netflix_dec.transaction import RunTransactionHooks
 
 # MLflow's usage telemetry stays off, as Kedro's does (.telemetry), unless the
 # user opted in; set before kedro-mlflow's CLI commands import MLflow.
@@ -30,6 +31,8 @@ warnings.filterwarnings(
 )
 
 HOOKS = (
+    # First to start and last to finish a run (its hooks say tryfirst/trylast).
+    RunTransactionHooks(),
     PipelineShapeHooks(),
     RunInfoHooks(),
     FreedMemoryHooks(),

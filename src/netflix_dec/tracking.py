@@ -346,6 +346,7 @@ class TrackingHooks:
             config.server.mlflow_tracking_uri = _absolute_sqlite_uri(
                 config.server.mlflow_tracking_uri, context.project_path
             )
+            check_sqlite_store(config.server.mlflow_tracking_uri)
             if not conf.get("tracking", {}).get("experiment", {}).get("name"):
                 config.tracking.experiment.name = context._package_name or "netflix_dec"
             config.setup(context)
@@ -452,6 +453,37 @@ def _telemetry_off() -> None:
         set_telemetry_client()
     except Exception:
         logger.debug("Could not reset MLflow's telemetry client.", exc_info=True)
+
+
+def check_sqlite_store(uri: str | None) -> None:
+    """Refuse at once a SQLite store MLflow could not open.
+
+    MLflow retries a store it cannot open for about 100 s before it fails
+    (a directory named ``mlflow.db``, a folder that cannot be written); this
+    says what is wrong within a moment, and the run goes on untracked.
+
+    Raises:
+        OSError: Naming the path and what is wrong with it.
+    """
+    prefix = "sqlite:///"
+    if not uri or not uri.startswith(prefix):
+        return
+    path = Path(uri[len(prefix) :])
+    if path.exists() and not path.is_file():
+        raise OSError(
+            f"The MLflow store {path} is not a file (a directory?): move it away, or "
+            "set mlflow_tracking_uri in conf/*/mlflow.yml to another file."
+        )
+    folder = path if path.exists() else path.parent
+    if not folder.is_dir():
+        raise OSError(
+            f"The MLflow store {path} cannot be made: {folder} is not a folder."
+        )
+    if not os.access(folder, os.W_OK):
+        raise OSError(
+            f"The MLflow store {path} cannot be written ({folder} is read-only): "
+            "set mlflow_tracking_uri in conf/*/mlflow.yml to a writable place."
+        )
 
 
 def _absolute_sqlite_uri(uri: str | None, root: str | Path) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 from scipy import sparse
 
 from netflix_dec.datasets import read_rows
@@ -147,6 +148,34 @@ def assign_clusters(titles: pd.DataFrame, soft_assignments: np.ndarray) -> pd.Da
             "confidence": soft_assignments.max(axis=1).round(4),
         }
     )
+
+
+Percentile = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class Calibration(BaseModel):
+    """The schema of ``dec_calibration.json`` (:func:`calibrate_novelty`).
+
+    Checked when it is loaded or saved: NaN, huge or negative percentiles
+    would make every new title (or none) novel, and a missing key would fail
+    as a bare ``KeyError`` in the assign pipeline.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    titles: StrictInt = Field(ge=1)
+    n_clusters: StrictInt = Field(ge=2)
+    features: StrictStr
+    feature_width: StrictInt | None = Field(ge=1)
+    settings_key: StrictStr = Field(pattern=r"^[0-9a-f]{64}$")
+    confidence_percentiles: list[Percentile] = Field(min_length=101, max_length=101)
+
+    @field_validator("confidence_percentiles")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if (np.diff(value) < 0).any():
+            raise ValueError("percentiles must not decrease (0th to 100th)")
+        return value
 
 
 def calibrate_novelty(

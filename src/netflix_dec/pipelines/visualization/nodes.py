@@ -125,7 +125,7 @@ def build_points(
     positions = None
     if skipped is None and map_cache is not None:
         key = projection.map_key(chosen, perplexity, params.max_iter, params.seed)
-        positions = map_cache.lookup(key)
+        positions = map_cache.lookup(key, rows=len(rows))
         if positions is not None:
             logger.info(
                 "Reused the t-SNE map of %d titles from the %s stored in %s by an "

@@ -1,0 +1,229 @@
+"""A run is one transaction: one at a time, and a killed run's outputs are never used.
+
+The kills are real: a subprocess runs a pipeline and ends itself with
+``os._exit`` right after a dataset is saved, as ``kill -9`` would, leaving its
+record in the ledger ``running`` and no cleanup done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io.core import DatasetError, Version
+
+from benchmarks.harness import kedro_env
+from netflix_dec.catalogue import ENV_VAR
+from netflix_dec.datasets import AtomicDataset
+from netflix_dec.transaction import (
+    LEDGER_DIR,
+    IncompleteRunError,
+    Ledger,
+    RunLockedError,
+    RunRecord,
+)
+
+from .conftest import make_project_copy, run_kedro_session
+
+_KILLED_RUN = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from kedro.framework.hooks import hook_impl
+    import netflix_dec.settings as settings
+
+    class KillAfterSave:
+        @hook_impl
+        def after_dataset_saved(self, dataset_name):
+            if dataset_name == sys.argv[1]:
+                os._exit(9)
+
+    settings.HOOKS = (*settings.HOOKS, KillAfterSave())
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(Path.cwd())
+    params = {"dec_clustering": {"n_clusters": int(sys.argv[2])}}
+    with KedroSession.create(
+        project_path=Path.cwd(), env="fast", runtime_params=params
+    ) as session:
+        session.run(pipeline_names=["dec_clustering"])
+    """
+)
+
+
+def _kill_after(root: Path, dataset: str, n_clusters: int) -> None:
+    """Run dec_clustering in a fresh process killed just after ``dataset`` is saved."""
+    result = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, dataset, str(n_clusters)],
+        check=False,
+        cwd=root,
+        env={**kedro_env(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 9, result.stderr[-3000:]
+
+
+def _catalog(root: Path):
+    bootstrap_project(root)
+    session = KedroSession.create(project_path=root, env="fast")
+    return session.load_context().catalog
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A scratch project after one complete `kedro run --env fast` (8 clusters)."""
+    root = make_project_copy(tmp_path_factory.mktemp("transaction"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENV_VAR, raising=False)
+        patch.chdir(root)
+        run_kedro_session(root, env="fast")
+    return root
+
+
+@pytest.fixture
+def project(trained: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A private copy of :func:`trained` as the working directory."""
+    root = shutil.copytree(trained, tmp_path / "project")
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.delenv("NEW_TITLES_CSV", raising=False)
+    monkeypatch.chdir(root)
+    return root
+
+
+def _complete_runs(root: Path) -> list[RunRecord]:
+    ledger = Ledger(root / LEDGER_DIR)
+    return [record for record in ledger.records() if record.state == "complete"]
+
+
+def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
+    holder = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        from netflix_dec.transaction import RunLock, new_record
+        lock = RunLock(Path(sys.argv[1]))
+        lock.acquire(new_record("2099-01-01T00.00.00.000Z"))
+        print("held", flush=True)
+        time.sleep(60)
+        """
+    )
+    before = {
+        path: path.stat().st_mtime_ns
+        for path in (project / "data").rglob("*")
+        if path.is_file()
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(project / LEDGER_DIR)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError) as refused:
+            run_kedro_session(project, ["data_processing"], env="fast")
+    finally:
+        process.kill()
+        process.wait()
+    message = str(refused.value)
+    assert f"process {process.pid}" in message
+    assert "2099-01-01T00.00.00.000Z" in message
+    assert "run.lock" in message and "delete" in message
+    after = {
+        path: path.stat().st_mtime_ns
+        for path in (project / "data").rglob("*")
+        if path.is_file()
+    }
+    assert after == before
+    # The holder is gone, so the lock is free again.
+    run_kedro_session(project, ["data_processing"], env="fast")
+    assert len(_complete_runs(project)) == 2
+
+
+def test_a_run_killed_after_its_model_save_is_invisible(project: Path):
+    [first] = _complete_runs(project)
+    _kill_after(project, "dec_model", n_clusters=5)
+    versions = sorted(
+        p.name for p in (project / "data/06_models/dec_model.keras").iterdir()
+    )
+    assert len(versions) == 2  # the killed run did save its model
+    catalog = _catalog(project)
+    for name in ("dec_model", "dec_calibration", "cluster_summary", "text_encoder"):
+        assert catalog.get(name).resolve_load_version() == first.run_id, name
+    # assign runs with the complete run's model, calibration and encoder.
+    data = project / "data"
+    shutil.copy2(data / "03_primary/clean_titles.csv", data / "01_raw/new_titles.csv")
+    run_kedro_session(project, ["assign"], env="fast")
+    assigned = pd.read_csv(data / "07_model_output/assigned_titles.csv")
+    clusters = pd.read_csv(data / "07_model_output/clusters.csv")
+    assert assigned["show_id"].tolist() == clusters["show_id"].tolist()
+    assert (assigned["cluster"] == clusters["cluster"]).mean() > 0.99
+    # The next run found the killed one and says it failed.
+    killed = [
+        r for r in Ledger(project / LEDGER_DIR).records() if r.run_id != first.run_id
+    ]
+    assert [r.state for r in killed[:1]] == ["failed"]
+
+
+def test_a_run_killed_after_its_clusters_save_stops_the_visualization(project: Path):
+    _kill_after(project, "clusters", n_clusters=5)
+    clusters = pd.read_csv(project / "data/07_model_output/clusters.csv")
+    assert clusters["cluster"].nunique() <= 5  # the killed run's file
+    with pytest.raises(IncompleteRunError) as refused:
+        run_kedro_session(project, ["visualization"], env="fast")
+    assert "clusters" in str(refused.value)
+    assert "07_model_output/clusters.csv" in str(refused.value)
+    points = json.loads((project / "data/07_model_output/points.json").read_text())
+    assert points["meta"]["n_clusters"] == 8  # untouched
+
+
+def test_an_explicit_version_of_an_incomplete_run_is_refused(tmp_path: Path):
+    ledger = Ledger(tmp_path / LEDGER_DIR)
+    ledger.folder.mkdir()
+    ok, bad = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
+    for version in (ok, bad):
+        AtomicDataset(
+            filepath=str(tmp_path / "data/report.json"),
+            dataset="json.JSONDataset",
+            version=Version(None, version),
+        ).save({"version": version})
+    record = RunRecord(
+        run_id=bad, state="running", pid=1, host="h", started="x", started_ns=0
+    )
+    ledger.write(record)
+    latest = AtomicDataset(
+        filepath=str(tmp_path / "data/report.json"),
+        dataset="json.JSONDataset",
+        version=Version(None, None),
+    )
+    assert latest.load() == {"version": ok}
+    pinned = AtomicDataset(
+        filepath=str(tmp_path / "data/report.json"),
+        dataset="json.JSONDataset",
+        version=Version(bad, None),
+    )
+    with pytest.raises(DatasetError, match="did not complete"):
+        pinned.load()
+    ledger.write(record.model_copy(update={"state": "complete"}))
+    assert latest.load() == {"version": bad}
+    assert pinned.load() == {"version": bad}
+
+
+def test_version_paths_are_kedros():
+    """has_version builds Kedro's layout itself; this fails if Kedro's changes."""
+    dataset = AtomicDataset(
+        filepath="data/x.json", dataset="json.JSONDataset", version=Version(None, "v1")
+    )
+    assert dataset.version_path("v1") == dataset._get_save_path()
+    assert dataset.is_versioned

@@ -52,7 +52,9 @@ class RunInfoHooks:
         for group, values in parameters.items():
             logger.info("Parameters %s: %s", group, _compact(values))
         if "params:encoding" in pipeline.inputs():
-            if catalog.load("params:encoding").features == "sentence":
+            # The group as configured: only nodes typed EncodingParams get it
+            # validated into one (export_model's node takes it untyped).
+            if parameters.get("encoding", {}).get("features") == "sentence":
                 from netflix_dec.minilm import locate_model_dir
 
                 locate_model_dir()  # raises, saying how to install the model

@@ -29,7 +29,7 @@ from netflix_dec.catalogue import (
     describe_source,
 )
 from netflix_dec.memory import trim_heap
-from netflix_dec.params import PARAMETER_GROUPS
+from netflix_dec.params import PARAMETER_GROUPS, EncodingParams
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,12 @@ class RunInfoHooks:
         for group, values in parameters.items():
             logger.info("Parameters %s: %s", group, _compact(values))
         if "params:encoding" in pipeline.inputs():
-            # The group as configured: only nodes typed EncodingParams get it
-            # validated into one (export_model's node takes it untyped).
-            if parameters.get("encoding", {}).get("features") == "sentence":
+            # A dict where no node of the run types it EncodingParams
+            # (export_model's node takes it untyped).
+            encoding = catalog.load("params:encoding")
+            if isinstance(encoding, dict):
+                encoding = EncodingParams.model_validate(encoding)
+            if encoding.features == "sentence":
                 from netflix_dec.minilm import locate_model_dir
 
                 locate_model_dir()  # raises, saying how to install the model

@@ -49,7 +49,9 @@ class ServedModel(KedroPipelineModel):
         """Load the artifacts, open the sentence model, trace the compiled steps."""
         import netflix_dec.dec  # noqa: F401  (registers ClusteringLayer for Keras)
         from netflix_dec.features import keep_sentence_encoder
+        from netflix_dec.tracking import _telemetry_off
 
+        _telemetry_off()  # unless the user opted in
         super().load_context(context)
         if TEXT_ENCODER in self.loaded_catalog:
             keep_sentence_encoder(self.loaded_catalog.load(TEXT_ENCODER))

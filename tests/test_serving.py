@@ -236,12 +236,20 @@ def test_a_request_that_is_not_json_gets_a_400(server: str):
 
 
 @pytest.mark.slow
-def test_a_loaded_model_opens_the_sentence_model_once_and_answers_in_python(
-    exported: dict, monkeypatch
+def test_a_tracked_training_run_registers_a_model_that_loads_once_and_answers(
+    swept_sample_run: Path, exported: dict, monkeypatch
 ):
+    """The registered version, loaded in Python: MiniLM opened at load, not per call."""
     import mlflow
+    from mlflow.tracking import MlflowClient
 
     from netflix_dec import features, minilm
+
+    store = f"sqlite:///{swept_sample_run / 'mlflow.db'}"
+    client = MlflowClient(store, registry_uri=store)
+    (version,) = client.search_model_versions("name='netflix_dec_assigner'")
+    run = client.get_run(version.run_id)  # the training run, not the sweep
+    assert run.info.run_name == "__default__" and run.info.status == "FINISHED"
 
     opened = []
     build = minilm.MiniLMEncoder.from_installed_package.__func__
@@ -254,28 +262,6 @@ def test_a_loaded_model_opens_the_sentence_model_once_and_answers_in_python(
     monkeypatch.setattr(
         minilm.MiniLMEncoder, "from_installed_package", classmethod(counting)
     )
-    model = mlflow.pyfunc.load_model(str(exported["root"] / MODEL))
-    assert len(opened) == 1  # at load time
-    titles = exported["titles"]
-    for start in range(3):
-        answer = model.predict(titles.iloc[[start]])
-        expected = exported["assigned"].iloc[start]
-        assert answer["cluster"].tolist() == [expected["cluster"]]
-    assert len(opened) == 1  # not per request
-
-
-@pytest.mark.slow
-def test_a_tracked_training_run_registers_a_served_model_version(
-    swept_sample_run: Path, exported: dict
-):
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    store = f"sqlite:///{swept_sample_run / 'mlflow.db'}"
-    client = MlflowClient(store, registry_uri=store)
-    (version,) = client.search_model_versions("name='netflix_dec_assigner'")
-    run = client.get_run(version.run_id)
-    assert run.info.run_name == "__default__" and run.info.status == "FINISHED"
     previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     try:
         mlflow.set_tracking_uri(store)
@@ -286,12 +272,14 @@ def test_a_tracked_training_run_registers_a_served_model_version(
     finally:
         mlflow.set_tracking_uri(previous[0])
         mlflow.set_registry_uri(previous[1])
+    assert len(opened) == 1  # at load time
     assert [c.name for c in model.metadata.get_input_schema().inputs] == [
         "show_id",
         "title",
         "description",
     ]
-    answer = model.predict(exported["titles"].head(4))
-    assert (
-        answer["cluster"].tolist() == exported["assigned"]["cluster"].head(4).tolist()
-    )
+    titles, assigned = exported["titles"], exported["assigned"]
+    for row in range(3):
+        answer = model.predict(titles.iloc[[row]])
+        assert answer["cluster"].tolist() == [assigned["cluster"].iloc[row]]
+    assert len(opened) == 1  # not per request

@@ -11,6 +11,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py dask      # 4 encoding shards on 2 Dask workers vs sequential
     python benchmarks/run.py model-selection  # the n_clusters sweep on the real file
     python benchmarks/run.py tracking  # a run with MLflow tracking on against off
+    python benchmarks/run.py serving   # the exported model served: load, latency, memory
     python benchmarks/run.py clustering-levers --data DIR  # KMeans, t-SNE, map cache, DEC at scale
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
@@ -47,6 +48,7 @@ from benchmarks import (  # noqa: E402
     quality,
     report,
     scale,
+    serving,
     speed,
     tracking,
 )
@@ -64,6 +66,7 @@ BENCHMARKS = {
     "dask": dask_shards,
     "model-selection": model_selection,
     "tracking": tracking,
+    "serving": serving,
 }
 
 

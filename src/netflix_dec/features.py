@@ -210,6 +210,9 @@ def compute(
     if text_encoder["features"] == "sentence":
         from netflix_dec import minilm
 
+        resident = _RESIDENT_ENCODERS.get(_sentence_key(text_encoder))
+        if resident is not None:  # a server's: loaded once, kept open
+            return resident.encode(descriptions, batch_size=batch_size)
         # Closed on the way out: later nodes need the memory, not the model.
         with minilm.MiniLMEncoder.from_installed_package(
             max_length=text_encoder.get("max_length"),
@@ -229,6 +232,40 @@ def expected_rows(text_encoder: dict[str, Any]) -> Any:
         width=feature_width(text_encoder),
         sparse=text_encoder["features"] == "tfidf",
     )
+
+
+# Sentence models kept open for the life of the process, by (max_length,
+# precision): a server (netflix_dec.serving) loads MiniLM once, not per request.
+_RESIDENT_ENCODERS: dict[tuple[Any, Any], Any] = {}
+
+
+def _sentence_key(text_encoder: dict[str, Any]) -> tuple[Any, Any]:
+    return text_encoder.get("max_length"), text_encoder.get("precision", "float32")
+
+
+def keep_sentence_encoder(text_encoder: dict[str, Any]) -> bool:
+    """Open the sentence model of ``text_encoder`` now and keep it open.
+
+    :func:`compute` opens and closes the model per call, which suits a
+    pipeline (it encodes once, then needs the memory for training) but not a
+    server answering one title at a time: after this call, every
+    :func:`compute` in this process with the same settings reuses the open
+    model, and pays no load (about a second) per request.
+
+    Returns:
+        Whether an encoder is kept (False for TF-IDF and sequence features,
+        which load nothing).
+    """
+    if text_encoder.get("features") != "sentence":
+        return False
+    key = _sentence_key(text_encoder)
+    if key not in _RESIDENT_ENCODERS:
+        from netflix_dec import minilm
+
+        _RESIDENT_ENCODERS[key] = minilm.MiniLMEncoder.from_installed_package(
+            max_length=key[0], precision=key[1]
+        )
+    return True
 
 
 def stack_rows(parts: Sequence[FeatureMatrix]) -> FeatureMatrix:

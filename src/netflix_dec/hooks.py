@@ -30,7 +30,7 @@ from netflix_dec.catalogue import (
     source_of,
 )
 from netflix_dec.memory import trim_heap
-from netflix_dec.params import PARAMETER_GROUPS, group_not_a_mapping
+from netflix_dec.params import PARAMETER_GROUPS, EncodingParams, group_not_a_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,12 @@ class RunInfoHooks:
         for group, values in parameters.items():
             logger.info("Parameters %s: %s", group, _compact(values))
         if "params:encoding" in pipeline.inputs():
-            if catalog.load("params:encoding").features == "sentence":
+            # A dict where no node of the run types it EncodingParams
+            # (export_model's node takes it untyped).
+            encoding = catalog.load("params:encoding")
+            if isinstance(encoding, dict):
+                encoding = EncodingParams.model_validate(encoding)
+            if encoding.features == "sentence":
                 from netflix_dec.minilm import locate_model_dir
 
                 locate_model_dir()  # raises, saying how to install the model

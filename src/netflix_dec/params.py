@@ -236,6 +236,20 @@ def whole_numbers(value: Any) -> Any:
         ) from None
 
 
+class ExportModelParams(_Params):
+    """``export_model``: the served model (``kedro run --pipelines export_model``)."""
+
+    registered_model_name: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Name in the MLflow registry a tracked training run registers under.",
+    )
+    max_rows: PositiveInt = Field(
+        le=1_000_000,
+        description="Titles one request may hold; a larger request gets a 400.",
+    )
+
+
 class ModelSelectionParams(_Params):
     """``model_selection``: the n_clusters sweep and the rule that suggests one.
 
@@ -291,5 +305,6 @@ PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "dec_clustering": DecClusteringParams,
     "visualization": VisualizationParams,
     "assign": AssignParams,
+    "export_model": ExportModelParams,
     "model_selection": ModelSelectionParams,
 }

@@ -7,8 +7,8 @@ from kedro.pipeline import Pipeline
 
 # Pipelines that run on request, never as part of training: `assign` places new
 # titles with a trained model; `model_selection` sweeps n_clusters on what the
-# default run cached.
-ON_REQUEST = ("assign", "model_selection")
+# default run cached; `export_model` writes the served model.
+ON_REQUEST = ("assign", "model_selection", "export_model")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

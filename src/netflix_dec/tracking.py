@@ -14,7 +14,9 @@ flattened (``dec_clustering.n_clusters``), the environment and input file, the
 metrics of the reports the run wrote (see :data:`REPORT_METRICS`), the DEC loss
 and label-change history as metric steps, time per pipeline and peak memory,
 the files the run wrote as artifacts (models, plots, the explorer, JSON
-reports), and one nested run per ``n_clusters`` of a model selection sweep.
+reports), and one nested run per ``n_clusters`` of a model selection sweep; a run that
+trains the DEC model also logs the served model (:mod:`netflix_dec.serving`)
+and registers a new version of it.
 
 Nothing here imports MLflow until a pipeline starts with tracking on, so
 ``kedro viz``, notebooks and ``--help`` pay nothing for it.
@@ -52,6 +54,10 @@ _STARTED: set[str] = set()
 
 # Files the run wrote that are worth keeping with the run, by suffix.
 ARTIFACT_SUFFIXES = frozenset({".keras", ".png", ".html", ".json"})
+
+# A tracked run that writes this dataset (trains DEC) logs and registers the
+# served model (see TrackingHooks._log_served_model).
+SERVED_MODEL_TRIGGER = "dec_model"
 
 # Report dataset → prefix of the metrics taken from its numeric entries.
 REPORT_METRICS = {
@@ -260,6 +266,8 @@ class TrackingHooks:
                 "logging metrics and artifacts",
                 lambda: self._log_results(pipeline, catalog),
             )
+        if self._client is not None:
+            self._log_served_model(pipeline, catalog)
         self._guarded(
             "ending the run",
             lambda: self._end_run(run_params, pipeline, catalog),
@@ -401,6 +409,46 @@ class TrackingHooks:
         sweep = load("model_selection_table")
         if sweep is not None:
             self._log_sweep(run_id, sweep)
+
+    def _log_served_model(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        """A run that trained the DEC model logs it as the served model, registered.
+
+        The model is the one ``kedro run --pipelines export_model`` writes
+        (:mod:`netflix_dec.serving`), logged under ``served_model`` and
+        registered as a new version of ``export_model.registered_model_name``.
+        A failure here is a warning: the run's other records stay.
+        """
+        if SERVED_MODEL_TRIGGER not in pipeline.all_outputs():
+            return
+        started = time.perf_counter()
+        try:
+            from netflix_dec import serving
+            from netflix_dec.params import ExportModelParams
+            from netflix_dec.pipelines.export_model import artifact_names
+            from netflix_dec.pipelines.export_model.nodes import export_model
+
+            params = ExportModelParams.model_validate(
+                catalog.load("params:export_model")
+            )
+            artifacts = {name: catalog.load(name) for name in artifact_names()}
+            info = serving.log_served_model(
+                export_model(params, **artifacts), params.registered_model_name
+            )
+            logger.info(
+                "Served model logged (%s) and registered as %s version %s.",
+                info.model_uri,
+                params.registered_model_name,
+                info.registered_model_version,
+            )
+        except Exception as error:  # the run's other records are worth keeping
+            logger.warning(
+                "Could not log the served model (%s: %s); export it with "
+                "`kedro run --pipelines export_model`.",
+                type(error).__name__,
+                str(error).splitlines()[0][:300] if str(error) else "",
+            )
+        finally:
+            self._seconds += time.perf_counter() - started
 
     def _log_artifacts(
         self, run_id: str, names: list[str], catalog: DataCatalog

@@ -10,6 +10,7 @@ as nearly all training titles fit theirs.
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 import numpy as np
@@ -112,13 +113,7 @@ def check_new_titles(
             f"places a title in a cluster: show_id {ids[blank].astype(str).tolist()[:_SHOWN]}."
         )
     checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
-    known = set(
-        zip(
-            _normalise(training_titles["title"]),
-            _normalise(training_titles["description"]),
-            strict=True,
-        )
-    )
+    known = _known_pairs(training_titles)
     checked["seen"] = [
         pair in known
         for pair in zip(
@@ -133,6 +128,33 @@ def check_new_titles(
         int(checked["seen"].sum()),
     )
     return checked
+
+
+# The training titles' normalised (title, description) pairs, by the id of the
+# table they were read from: a served model checks every request against the
+# same loaded table (8,807 titles take 0.1 s to normalise), a run loads it
+# once. The weak reference drops an entry with its table.
+_KNOWN_PAIRS: dict[int, tuple[weakref.ref, frozenset[tuple[str, str]]]] = {}
+
+
+def _known_pairs(training_titles: pd.DataFrame) -> frozenset[tuple[str, str]]:
+    """What ``seen`` looks up: normalised once per loaded training table."""
+    key = id(training_titles)
+    entry = _KNOWN_PAIRS.get(key)
+    if entry is not None and entry[0]() is training_titles:
+        return entry[1]
+    known = frozenset(
+        zip(
+            _normalise(training_titles["title"]),
+            _normalise(training_titles["description"]),
+            strict=True,
+        )
+    )
+    reference = weakref.ref(
+        training_titles, lambda _, key=key: _KNOWN_PAIRS.pop(key, None)
+    )
+    _KNOWN_PAIRS[key] = (reference, known)
+    return known
 
 
 def check_model_matches(
@@ -187,16 +209,33 @@ def predict_assignments(
     dec_model: KerasModel, features: np.ndarray | sparse.csr_matrix
 ) -> tuple[np.ndarray, np.ndarray]:
     """Soft assignments and the clustering layer's input, in one predict pass."""
-    import keras
-
     from netflix_dec import dec
 
-    clustering = next(
-        layer for layer in dec_model.layers if isinstance(layer, dec.ClusteringLayer)
-    )
-    probe = keras.Model(dec_model.input, [clustering.input, dec_model.output])
-    embedding, q = dec.predict(probe, features)
+    embedding, q = dec.predict(_probe(dec_model), features)
     return q.astype(np.float32), embedding.astype(np.float32)
+
+
+# One probe per DEC model: a new one per call would be traced again per call
+# (about 0.1 s), which a server answering one title at a time cannot afford.
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _probe(dec_model: KerasModel) -> KerasModel:
+    """``dec_model`` with the clustering layer's input as a first output."""
+    probe = _PROBES.get(dec_model)
+    if probe is None:
+        import keras
+
+        from netflix_dec import dec
+
+        clustering = next(
+            layer
+            for layer in dec_model.layers
+            if isinstance(layer, dec.ClusteringLayer)
+        )
+        probe = keras.Model(dec_model.input, [clustering.input, dec_model.output])
+        _PROBES[dec_model] = probe
+    return probe
 
 
 def assign_new_titles(
@@ -259,9 +298,10 @@ def _report(
     params: AssignParams,
     stats: Any,
 ) -> dict[str, Any]:
-    per_cluster = assigned.groupby("cluster").agg(
-        titles=("show_id", "size"), novel=("novel", "sum")
-    )
+    # Counted with NumPy: a groupby costs a served request 7 ms.
+    clusters = assigned["cluster"].to_numpy(dtype=np.intp)
+    titles = np.bincount(clusters)
+    novel = np.bincount(clusters, weights=assigned["novel"].to_numpy(dtype=float))
     return {
         "titles": len(assigned),
         "novel": int(assigned["novel"].sum()),
@@ -274,7 +314,7 @@ def _report(
         "features_reused": stats.reused,
         "features_computed": stats.computed,
         "clusters": [
-            {"cluster": int(c), "titles": int(row.titles), "novel": int(row.novel)}
-            for c, row in per_cluster.iterrows()
+            {"cluster": int(c), "titles": int(titles[c]), "novel": int(novel[c])}
+            for c in np.flatnonzero(titles)
         ],
     }

@@ -1,0 +1,52 @@
+"""export_model: write the served model (not part of the default run)."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from netflix_dec.pipelines import assign
+from netflix_dec.serving import INPUT_NAME
+
+from . import nodes
+
+ASSIGNED = "assigned_titles"
+ANSWER = "served_assignments"
+
+
+def create_inference_pipeline() -> Pipeline:
+    """New titles → their clusters, by the assign pipeline's own nodes.
+
+    The nodes are those ``assign`` runs to make ``assigned_titles`` (checks,
+    features, the DEC model, the calibration), taken from its pipeline rather
+    than listed again, so a change to ``assign`` is a change to the served
+    model. One node adds the clusters' names and is the one output.
+    """
+    assigning = assign.create_pipeline().to_outputs(ASSIGNED)
+    by_products = sorted(assigning.outputs() - {ASSIGNED})
+    answer = node(
+        nodes.serve_assignments,
+        [ASSIGNED, "cluster_summary", *by_products],
+        ANSWER,
+        name="serve_assignments",
+    )
+    return assigning + pipeline([answer], tags="serving")
+
+
+def artifact_names() -> list[str]:
+    """The inference pipeline's inputs but the new titles: what a model packs."""
+    return sorted(create_inference_pipeline().inputs() - {INPUT_NAME})
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                nodes.export_model,
+                {"params": "params:export_model"}
+                | {name: name for name in artifact_names()},
+                "served_model",
+                name="export_model",
+            )
+        ],
+        tags="export_model",
+    )

@@ -56,7 +56,6 @@ from bokeh.models import (
     LegendItem,
     TextInput,
 )
-from bokeh.palettes import Category10, Category20, Turbo256
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
 from bokeh.transform import factor_cmap
@@ -123,8 +122,6 @@ _TEXT_COLUMNS: Final = ("show_id", "title", "director", "listed_in", "descriptio
 _MISSING_TEXT: Final = "unknown"
 _SEARCH_IDLE_TEXT: Final = "Type part of a title to highlight matching points."
 _LEGEND_ROW_PX: Final = 18  # glyph/label height (14) + spacing, see _build_legend
-_SMALL_PALETTE: Final = 10  # Category10
-_LARGE_PALETTE: Final = 20  # Category20
 # (max number of points, marker size in px): smaller markers for big catalogues.
 _POINT_SIZES: Final = ((2_000, 7.0), (8_000, 5.0), (50_000, 4.0), (1_000_000, 3.0))
 
@@ -180,35 +177,10 @@ if (needle.length === 0) {
 
 
 def cluster_palette(n_clusters: int) -> list[str]:
-    """Return ``n_clusters`` colours, indexed by cluster id.
+    """``n_clusters`` colours indexed by cluster id: :mod:`netflix_dec.palette`."""
+    from netflix_dec.palette import cluster_palette as palette
 
-    Colours are tied to the cluster id (not to the rank among non-empty
-    clusters) so that a cluster keeps its colour when another one is empty.
-    Category20 is reordered to put its 10 saturated hues before their light
-    twins, so clusters 0-9 never share a hue. Beyond 20 clusters the Turbo map
-    is sampled evenly and interleaved (low/high halves alternate) because
-    consecutive Turbo samples are hard to tell apart.
-
-    Args:
-        n_clusters: Number of cluster ids (``max id + 1``); must be positive.
-
-    Returns:
-        A list of hex colour strings of length ``n_clusters``.
-
-    Raises:
-        ValueError: If ``n_clusters`` is not positive.
-    """
-    if n_clusters <= 0:
-        raise ValueError(f"n_clusters must be positive, got {n_clusters}")
-    if n_clusters <= _SMALL_PALETTE:
-        return list(Category10[_SMALL_PALETTE][:n_clusters])
-    if n_clusters <= _LARGE_PALETTE:
-        c20 = Category20[_LARGE_PALETTE]
-        return list(c20[0::2] + c20[1::2])[:n_clusters]
-    samples = [Turbo256[round(i * 255 / (n_clusters - 1))] for i in range(n_clusters)]
-    half = (n_clusters + 1) // 2
-    order = [i // 2 if i % 2 == 0 else half + i // 2 for i in range(n_clusters)]
-    return [samples[j] for j in order]
+    return palette(n_clusters)
 
 
 def legend_label(cluster: int, words: str | None, max_chars: int = 48) -> str:

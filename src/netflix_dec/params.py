@@ -218,6 +218,21 @@ class ModelSelectionParams(_Params):
         return value
 
 
+class ReportingParams(_Params):
+    """``reporting``: the catalogue report's tables and what it says ran."""
+
+    # The catalogue the run read, as the catalogue resolves it (for the report's
+    # header only; the data comes through raw_titles).
+    input: str = Field(min_length=1)
+    similar_titles: int = Field(ge=1, le=100)
+    top_classes: int = Field(ge=1, le=100)
+    few_titles: int = Field(ge=1)
+    # Years after this one are "recent" in the clusters' growth; null: the
+    # median year titles were added.
+    growth_since: int | None = Field(default=None, ge=1800, le=2200)
+    examples: int = Field(ge=1, le=20)
+
+
 # One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.
 PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "data_processing": DataProcessingParams,
@@ -226,4 +241,5 @@ PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "visualization": VisualizationParams,
     "assign": AssignParams,
     "model_selection": ModelSelectionParams,
+    "reporting": ReportingParams,
 }

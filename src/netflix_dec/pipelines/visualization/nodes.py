@@ -270,7 +270,7 @@ def plot_cluster_map(points: dict[str, Any]) -> Figure:
     """The notebook's seaborn scatter, coloured by cluster, legend beside it."""
     import seaborn as sns
 
-    from netflix_dec.explorer import cluster_palette
+    from netflix_dec.palette import cluster_palette
 
     frame, meta = points_table.from_record(points)
     fig, ax = pyplot().subplots(figsize=(14, 10), layout="constrained")
@@ -306,6 +306,7 @@ def plot_cluster_map(points: dict[str, Any]) -> Figure:
         alpha=0.8,
         ax=ax,
     )
+    _write_names(ax, placed, words)
     ax.set(
         title=points_table.caption(meta, len(placed)),
         xlabel="t-SNE 1",
@@ -325,6 +326,26 @@ def plot_cluster_map(points: dict[str, Any]) -> Figure:
     for text in legend.get_texts():
         text.set_parse_math(False)
     return fig
+
+
+def _write_names(ax: Any, placed: pd.DataFrame, words: dict[int, str]) -> None:
+    """Each cluster's short name where its titles lie, on a white halo."""
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
+    for cluster, (x, y) in points_table.label_positions(placed).items():
+        ax.text(
+            x,
+            y,
+            points_table.short_name(cluster, words.get(cluster)),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            fontweight="bold",
+            color="#222222",
+            path_effects=halo,
+            parse_math=False,
+        )
 
 
 def build_explorer_html(points: dict[str, Any]) -> str:

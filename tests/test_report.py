@@ -89,9 +89,7 @@ def tiny_catalogue() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return titles, clusters, summary
 
 
-PARAMS = ReportingParams(
-    input="tiny.csv", similar_titles=2, top_classes=2, few_titles=3, examples=2
-)
+PARAMS = ReportingParams(similar_titles=2, top_classes=2, few_titles=3, examples=2)
 
 
 def test_shares_per_year_by_hand() -> None:

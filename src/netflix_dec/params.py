@@ -221,9 +221,6 @@ class ModelSelectionParams(_Params):
 class ReportingParams(_Params):
     """``reporting``: the catalogue report's tables and what it says ran."""
 
-    # The catalogue the run read, as the catalogue resolves it (for the report's
-    # header only; the data comes through raw_titles).
-    input: str = Field(min_length=1)
     similar_titles: int = Field(ge=1, le=100)
     top_classes: int = Field(ge=1, le=100)
     few_titles: int = Field(ge=1)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from netflix_dec import points as points_table
 from netflix_dec import report
+from netflix_dec.catalogue import REAL_TITLES_PATH, SAMPLE_PATH, raw_titles_path
 from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure
 from netflix_dec.params import (
@@ -189,12 +190,13 @@ def build_catalogue_report(
         for column in (*YEAR_BASES, *CLASS_FACETS, "listed_in")
     }
     settings = {
-        "input": params.input,
+        # The file raw_titles reads, resolved as the catalogue resolves it.
+        "input": raw_titles_path(REAL_TITLES_PATH, str(SAMPLE_PATH)),
         "titles": len(titles),
         "encoding": encoding.model_dump(),
         "dec_clustering": dec_clustering.model_dump(),
         "visualization": visualization.model_dump(),
-        "reporting": params.model_dump(exclude={"input"}),
+        "reporting": params.model_dump(),
     }
     return report_html.catalogue_report(
         settings=settings,

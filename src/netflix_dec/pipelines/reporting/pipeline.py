@@ -1,4 +1,8 @@
-"""reporting: clusters + titles → tables, their PNGs and one HTML report."""
+"""reporting: clusters + titles → tables, their PNGs and one HTML report.
+
+``similar_titles`` comes from the visualization pipeline, whose explorer
+lists them too.
+"""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -35,12 +39,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["clusters", "dec_embeddings", "cluster_summary"],
                 "cluster_relations",
                 name="relate_clusters",
-            ),
-            node(
-                nodes.find_similar_titles,
-                ["clusters", "features", "params:reporting"],
-                "similar_titles",
-                name="find_similar_titles",
             ),
             node(
                 nodes.plot_shares_per_year,

@@ -348,8 +348,38 @@ def _write_names(ax: Any, placed: pd.DataFrame, words: dict[int, str]) -> None:
         )
 
 
-def build_explorer_html(points: dict[str, Any]) -> str:
-    """The interactive explorer as one self-contained HTML page."""
+def similar_for_points(placed: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:
+    """The similar titles of the drawn training titles, by row of ``placed``.
+
+    ``similar_point`` is the drawn row of the similar title, -1 when it is
+    not drawn (a sampled map).
+    """
+    rows = placed.reset_index(drop=True)
+    training = rows.loc[~rows["new"].astype(bool)]
+    point_of = pd.Series(training.index, index=training["show_id"].astype(str))
+    point_of = point_of[~point_of.index.duplicated()]
+    table = similar.loc[similar["show_id"].astype(str).isin(point_of.index)]
+    return pd.DataFrame(
+        {
+            "point": point_of.loc[table["show_id"].astype(str)].to_numpy(),
+            "rank": table["rank"].to_numpy(),
+            "title": table["similar_title"].astype(str).to_numpy(),
+            "similarity": table["similarity"].to_numpy(dtype=float),
+            "similar_point": point_of.reindex(table["similar_show_id"].astype(str))
+            .fillna(-1)
+            .astype(int)
+            .to_numpy(),
+        }
+    )
+
+
+def build_explorer_html(
+    points: dict[str, Any], similar_titles: pd.DataFrame | None = None
+) -> str:
+    """The interactive explorer as one self-contained HTML page.
+
+    With ``similar_titles``, clicking a point lists its similar titles.
+    """
     from netflix_dec import explorer
 
     frame, meta = points_table.from_record(points)
@@ -369,5 +399,8 @@ def build_explorer_html(points: dict[str, Any]) -> str:
         placed,
         {int(k): v for k, v in meta["words"].items()},
         title=title,
+        similar=None
+        if similar_titles is None
+        else similar_for_points(placed, similar_titles),
     )
     return explorer.explorer_html(layout, "Netflix DEC cluster explorer")

@@ -411,6 +411,8 @@ def build_explorer(
     return column(row(search, _build_origin_filter(renderers), status), shown)
 
 
+_SEPARATOR: Final = "\x1f"  # ASCII unit separator (removed from titles)
+
 SIMILAR_COLUMNS: Final = ("point", "rank", "title", "similarity", "similar_point")
 """Columns of :func:`build_explorer`'s ``similar`` table (``title``: the similar
 title's)."""
@@ -427,10 +429,10 @@ const i = picked[0];
 const start = first[i];
 const stop = first[i + 1];
 const fresh = {
-  rank: ranks.slice(start, stop),
-  title: titles.slice(start, stop),
-  similarity: scores.slice(start, stop),
-  point: points.slice(start, stop),
+  rank: Array.from(ranks.slice(start, stop)),
+  title: titles.split(separator).slice(start, stop),
+  similarity: Array.from(scores.slice(start, stop)),
+  point: Array.from(points.slice(start, stop)),
 };
 similar.selected.indices = [];
 similar.data = fresh;
@@ -520,11 +522,16 @@ def _build_similar(
                 "table": table,
                 "similar": table_source,
                 "heading": heading,
-                "first": first.tolist(),
-                "ranks": ordered["rank"].astype(int).tolist(),
-                "titles": [str(t) for t in ordered["title"]],
-                "scores": ordered["similarity"].astype(float).round(4).tolist(),
-                "points": ordered["similar_point"].astype(int).tolist(),
+                # Arrays ship as binary, the titles as one string: a list of
+                # 50,000 items in a callback's arguments costs seconds to write.
+                "first": first.astype(np.int32),
+                "ranks": ordered["rank"].to_numpy(dtype=np.int32),
+                "titles": _SEPARATOR.join(
+                    str(t).replace(_SEPARATOR, " ") for t in ordered["title"]
+                ),
+                "scores": ordered["similarity"].to_numpy(dtype=np.float32),
+                "points": ordered["similar_point"].to_numpy(dtype=np.int32),
+                "separator": _SEPARATOR,
             },
             code=_SHOW_SIMILAR_JS,
         ),

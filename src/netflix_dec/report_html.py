@@ -298,6 +298,7 @@ def _over_time(
     cluster_ids: list[int],
     growth: pd.DataFrame,
     since: int | None,
+    growth_basis: str = "year added",
 ) -> str:
     parts = [coverage_note(column, coverage[column]) for column in bases]
     legend = "".join(
@@ -307,7 +308,8 @@ def _over_time(
     if not growth.empty and since is not None:
         top, bottom = growth.iloc[0], growth.iloc[-1]
         parts.append(
-            f"<p>Of the titles added after {since}, the largest gain in share is "
+            f"<p>By {esc(growth_basis)}, of the titles after {since} the largest "
+            "gain in share is "
             f"<b>{esc(cluster_label(int(top['cluster']), top['name']))}</b> "
             f"({_pct(top['before'])} up to {since} → {_pct(top['after'])} after); "
             f"the largest loss "
@@ -643,6 +645,7 @@ def catalogue_report(
             cluster_ids,
             growth if basis else growth.iloc[:0],
             since,
+            year_bases.get(basis, "year"),
         ),
         "per-class": _per_class(shares_per_class, coverage, names, cluster_ids),
         "relations": _relations(relations, names),

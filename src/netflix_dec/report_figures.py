@@ -71,6 +71,14 @@ def shares_over_time(shares: pd.DataFrame, bases: Mapping[str, str]) -> Figure:
     fig.subplots_adjust(
         left=0.05, right=0.99, top=1 - 0.55 / fig.get_figheight(), hspace=0.35
     )
+    # From the first year with enough titles, on a scale those years set: the
+    # shares of years with two titles (100%, 50%) would flatten every line.
+    enough = shares.loc[~shares["few"].astype(bool)]
+    if len(enough):
+        shares = shares.loc[shares["year"] >= enough["year"].min()]
+        top = float(enough["share"].max())
+    else:
+        top = float(shares["share"].max())
     styles = dict(zip(bases, ("#1f5fa8", "#d4711c"), strict=False))
     grouped = {key: frame for key, frame in shares.groupby(["basis", "cluster"])}
     for ax, (cluster, name) in zip(
@@ -91,6 +99,7 @@ def shares_over_time(shares: pd.DataFrame, bases: Mapping[str, str]) -> Figure:
                 linewidth=1.6,
                 label=text,
             )
+        ax.set_ylim(0, max(top, 1e-9) * 1.08)
         ax.set_title(short_label(cluster, name), fontsize=8.5, loc="left")
         ax.grid(alpha=0.3)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -99,7 +108,7 @@ def shares_over_time(shares: pd.DataFrame, bases: Mapping[str, str]) -> Figure:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.suptitle(
         "Each cluster's share of the titles of each year "
-        "(faint: years with few titles)",
+        "(faint: years with few titles; earlier years, all with few, in the table)",
         fontsize=12,
     )
     if handles:
@@ -183,9 +192,9 @@ def relations(record: Mapping[str, Any]) -> Figure:
         1,
         2,
         figsize=(16, height),
-        width_ratios=[1, 1.15],
+        width_ratios=[1, 0.9],
     )
-    fig.subplots_adjust(left=0.2, right=0.97, wspace=0.55, bottom=0.6 / height + 0.02)
+    fig.subplots_adjust(left=0.03, right=0.97, wspace=0.62, bottom=0.6 / height + 0.02)
     if len(ids) < 2:
         _empty(left, "One cluster only: no hierarchy to draw.")
         _empty(right, "One cluster only: no similarity to compare.")
@@ -204,11 +213,18 @@ def relations(record: Mapping[str, Any]) -> Figure:
     order = list(record["order"])
     similarity = np.asarray(record["similarity"])[np.ix_(order, order)]
     # The dendrogram's first leaf is at the bottom: so is the heatmap's first row.
+    off = similarity[~np.eye(len(order), dtype=bool)]
     image = right.imshow(
-        similarity, cmap="viridis", vmin=-1, vmax=1, origin="lower", aspect="auto"
+        similarity,
+        cmap="viridis",
+        vmin=float(off.min()),
+        vmax=float(off.max()),  # the diagonal (1) saturates
+        origin="lower",
+        aspect="auto",
     )
+    # The names are the dendrogram's, beside it; the heatmap gives the ids.
     right.set_xticks(range(len(order)), [str(ids[i]) for i in order], fontsize=7)
-    right.set_yticks(range(len(order)), [labels[i] for i in order], fontsize=7)
+    right.set_yticks(range(len(order)), [str(ids[i]) for i in order], fontsize=7)
     right.set_title("Centroid cosine similarity (dendrogram order)", loc="left")
     fig.colorbar(image, ax=right, shrink=0.8)
     return fig

@@ -45,10 +45,13 @@ def _empty(ax: Any, message: str) -> None:
 def shares_over_time(shares: pd.DataFrame, bases: Mapping[str, str]) -> Figure:
     """Small multiples: one panel per cluster, its share of each year's titles.
 
-    A line per year basis (year added, release year). Years with few titles
-    (the table's ``few``) are drawn faint, not left out.
+    A line per year basis (year added, release year), on one scale for all
+    panels, from the first year with enough titles; years with few titles
+    (the table's ``few``) are drawn faint, not left out. The panels are drawn
+    in one set of axes: twenty matplotlib axes cost seconds to lay out and
+    draw, their lines almost nothing.
     """
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.collections import LineCollection
 
     clusters = (
         shares[["cluster", "name"]].drop_duplicates("cluster").sort_values("cluster")
@@ -57,20 +60,6 @@ def shares_over_time(shares: pd.DataFrame, bases: Mapping[str, str]) -> Figure:
         fig, ax = pyplot().subplots(figsize=(9, 3), layout="constrained")
         _empty(ax, "No title has a year added or a release year: nothing to plot.")
         return fig
-    ncols = min(5, len(clusters))
-    nrows = math.ceil(len(clusters) / ncols)
-    fig, axes = pyplot().subplots(
-        nrows,
-        ncols,
-        figsize=(3.2 * ncols, 2.1 * nrows + 1.0),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
-    # Fixed margins: constrained layout of 20 panels costs seconds per save.
-    fig.subplots_adjust(
-        left=0.05, right=0.99, top=1 - 0.55 / fig.get_figheight(), hspace=0.35
-    )
     # From the first year with enough titles, on a scale those years set: the
     # shares of years with two titles (100%, 50%) would flatten every line.
     enough = shares.loc[~shares["few"].astype(bool)]
@@ -79,41 +68,67 @@ def shares_over_time(shares: pd.DataFrame, bases: Mapping[str, str]) -> Figure:
         top = float(enough["share"].max())
     else:
         top = float(shares["share"].max())
-    styles = dict(zip(bases, ("#1f5fa8", "#d4711c"), strict=False))
+    top = top or 1.0
+    low, high = int(shares["year"].min()), int(shares["year"].max())
+    ncols = min(5, len(clusters))
+    nrows = math.ceil(len(clusters) / ncols)
+    fig, ax = pyplot().subplots(figsize=(3.2 * ncols, 1.9 * nrows + 1.0))
+    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.7 / fig.get_figheight())
+    fig.subplots_adjust(bottom=0.45 / fig.get_figheight())
+    colours = dict(zip(bases, ("#1f5fa8", "#d4711c"), strict=False))
+    faint: dict[str, list] = {basis: [] for basis in bases}
+    solid: dict[str, list] = {basis: [] for basis in bases}
     grouped = {key: frame for key, frame in shares.groupby(["basis", "cluster"])}
-    for ax, (cluster, name) in zip(
-        axes.flat, clusters.itertuples(index=False), strict=False
-    ):
-        for basis, text in bases.items():
+    for k, (cluster, name) in enumerate(clusters.itertuples(index=False)):
+        col, row = k % ncols, nrows - 1 - k // ncols
+
+        def place(years: np.ndarray, values: np.ndarray, c=col, r=row) -> np.ndarray:
+            x = c + 0.06 + 0.9 * (years - low) / max(high - low, 1)
+            y = r + 0.05 + 0.7 * np.minimum(values / top, 1.0)
+            return np.column_stack([x, y])
+
+        ax.add_patch(
+            pyplot().Rectangle(
+                (col + 0.04, row + 0.03), 0.94, 0.74, fc="#fafafa", ec="#cccccc"
+            )
+        )
+        ax.text(col + 0.05, row + 0.8, short_label(cluster, name), fontsize=8.5)
+        for basis in bases:
             frame = grouped.get((basis, cluster))
             if frame is None:
                 continue
             years, share = frame["year"].to_numpy(), frame["share"].to_numpy()
             few = frame["few"].astype(bool).to_numpy()
-            colour = styles[basis]
-            ax.plot(years, share, color=colour, alpha=0.25, linewidth=0.8)
-            ax.plot(
-                years,
-                np.where(few, np.nan, share),
-                color=colour,
-                linewidth=1.6,
-                label=text,
-            )
-        ax.set_ylim(0, max(top, 1e-9) * 1.08)
-        ax.set_title(short_label(cluster, name), fontsize=8.5, loc="left")
-        ax.grid(alpha=0.3)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    for ax in axes.flat[len(clusters) :]:
-        ax.set_axis_off()
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+            faint[basis].append(place(years, share))
+            # Solid over the stretches between years with few titles.
+            for stretch in np.split(np.arange(len(years)), np.flatnonzero(few)):
+                kept = stretch[~few[stretch]]
+                if len(kept) > 1:
+                    solid[basis].append(place(years[kept], share[kept]))
+    for basis, text in bases.items():
+        ax.add_collection(
+            LineCollection(faint[basis], colors=colours[basis], alpha=0.25, lw=0.8)
+        )
+        ax.add_collection(
+            LineCollection(solid[basis], colors=colours[basis], lw=1.5, label=text)
+        )
+    for col in range(ncols):  # the years, under the bottom row
+        for year, at in ((low, 0.06), (high, 0.96)):
+            ax.text(col + at, -0.06, str(year), fontsize=7, ha="center", va="top")
+    ax.set(xlim=(0, ncols), ylim=(-0.15, nrows))
+    ax.set_axis_off()
     fig.suptitle(
-        "Each cluster's share of the titles of each year "
-        "(faint: years with few titles; earlier years, all with few, in the table)",
-        fontsize=12,
+        "Each cluster's share of the titles of each year; panel height = "
+        f"{top:.0%} (faint: years with few titles; earlier years, all with few, "
+        "in the table)",
+        fontsize=11,
     )
-    if handles:
-        fig.legend(handles, labels, loc="lower center", ncols=len(labels))
-        fig.subplots_adjust(bottom=0.5 / fig.get_figheight() + 0.02)
+    fig.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.3 / fig.get_figheight()),
+        ncols=len(bases),
+        frameon=False,
+    )
     return fig
 
 

@@ -319,3 +319,27 @@ def test_short_names_and_label_positions() -> None:
     positions = points_table.label_positions(frame)
     assert positions[1] == pytest.approx((0.1, 0.0))
     assert positions[8][0] == pytest.approx(9.0, abs=0.11)
+
+
+def test_similar_titles_reach_the_explorer_by_drawn_row() -> None:
+    from netflix_dec.pipelines.visualization.nodes import similar_for_points
+
+    placed = pd.DataFrame({"show_id": ["s2", "s0", "s9"], "new": [False, False, True]})
+    similar = pd.DataFrame(
+        {
+            "show_id": ["s0", "s0", "s2", "s5"],
+            "rank": [1, 2, 1, 1],
+            "similar_show_id": ["s2", "s7", "s0", "s0"],
+            "similar_title": ["C", "H", "A", "A"],
+            "similarity": [0.9, 0.8, 0.9, 0.5],
+        }
+    )
+    table = similar_for_points(placed, similar)
+    # s0 is drawn row 1, s2 row 0; s7 is not drawn (-1); s5 and the new s9 list none.
+    assert table.to_dict("list") == {
+        "point": [1, 1, 0],
+        "rank": [1, 2, 1],
+        "title": ["C", "H", "A"],
+        "similarity": [0.9, 0.8, 0.9],
+        "similar_point": [0, -1, 1],
+    }

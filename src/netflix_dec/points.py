@@ -103,7 +103,7 @@ def short_name(
     return label(cluster, head)
 
 
-def label_positions(frame: pd.DataFrame, spread: float = 0.06) -> dict[int, tuple]:
+def label_positions(frame: pd.DataFrame, spread: float = 0.09) -> dict[int, tuple]:
     """Where to write each cluster's name: on its titles, kept apart.
 
     Each name starts at the cluster's member point nearest to the median of

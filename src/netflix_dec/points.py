@@ -103,13 +103,19 @@ def short_name(
     return label(cluster, head)
 
 
-def label_positions(frame: pd.DataFrame, spread: float = 0.09) -> dict[int, tuple]:
+NAME_ASPECT = 3.0
+"""How much wider than tall a name on the map is, roughly."""
+
+
+def label_positions(frame: pd.DataFrame, spread: float = 0.06) -> dict[int, tuple]:
     """Where to write each cluster's name: on its titles, kept apart.
 
     Each name starts at the cluster's member point nearest to the median of
     its members (a point of the cluster, even when the cluster lies in
     several islands); names closer than ``spread`` of the map's size are
-    then pushed apart a few times, so they overlap less.
+    then pushed apart a few times, so they overlap less. Distances count a
+    horizontal gap :data:`NAME_ASPECT` times less than a vertical one: names
+    are wide, so side by side they need more room than one above the other.
 
     Args:
         frame: Rows with ``x``, ``y`` (finite) and ``cluster``.
@@ -126,7 +132,8 @@ def label_positions(frame: pd.DataFrame, spread: float = 0.09) -> dict[int, tupl
     if len(anchors) < 2:
         return {c: (float(p[0]), float(p[1])) for c, p in anchors.items()}
     ids = list(anchors)
-    points = np.array([anchors[c] for c in ids])
+    stretch = np.array([1.0 / NAME_ASPECT, 1.0])
+    points = np.array([anchors[c] for c in ids]) * stretch
     size = np.ptp(frame[["x", "y"]].to_numpy(dtype=float), axis=0).max() or 1.0
     least = spread * size
     for _ in range(30):
@@ -139,4 +146,5 @@ def label_positions(frame: pd.DataFrame, spread: float = 0.09) -> dict[int, tupl
             gap / distance[..., None] * (least - distance)[..., None] * near[..., None]
         )
         points += 0.5 * push.sum(axis=1)
+    points /= stretch
     return {c: (float(p[0]), float(p[1])) for c, p in zip(ids, points, strict=False)}

@@ -56,7 +56,6 @@ from bokeh.models import (
     LegendItem,
     TextInput,
 )
-from bokeh.palettes import Category10, Category20, Turbo256
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
 from bokeh.transform import factor_cmap
@@ -116,6 +115,9 @@ ORIGIN_FILTER_NAME: Final = "origin_filter"
 NEW_TITLES_LABEL: Final = "★ new titles ({n})"
 SEARCH_STATUS_NAME: Final = "search_status"
 HOVER_TARGET_NAME: Final = "hover_target"
+SIMILAR_SOURCE_NAME: Final = "similar_titles"
+SIMILAR_TABLE_NAME: Final = "similar_table"
+SIMILAR_HEADING_NAME: Final = "similar_heading"
 
 _NEW: Final = "new"  # the ``origin`` of titles placed by an assign run
 _TRAINING: Final = "training"
@@ -123,8 +125,6 @@ _TEXT_COLUMNS: Final = ("show_id", "title", "director", "listed_in", "descriptio
 _MISSING_TEXT: Final = "unknown"
 _SEARCH_IDLE_TEXT: Final = "Type part of a title to highlight matching points."
 _LEGEND_ROW_PX: Final = 18  # glyph/label height (14) + spacing, see _build_legend
-_SMALL_PALETTE: Final = 10  # Category10
-_LARGE_PALETTE: Final = 20  # Category20
 # (max number of points, marker size in px): smaller markers for big catalogues.
 _POINT_SIZES: Final = ((2_000, 7.0), (8_000, 5.0), (50_000, 4.0), (1_000_000, 3.0))
 
@@ -180,35 +180,10 @@ if (needle.length === 0) {
 
 
 def cluster_palette(n_clusters: int) -> list[str]:
-    """Return ``n_clusters`` colours, indexed by cluster id.
+    """``n_clusters`` colours indexed by cluster id: :mod:`netflix_dec.palette`."""
+    from netflix_dec.palette import cluster_palette as palette
 
-    Colours are tied to the cluster id (not to the rank among non-empty
-    clusters) so that a cluster keeps its colour when another one is empty.
-    Category20 is reordered to put its 10 saturated hues before their light
-    twins, so clusters 0-9 never share a hue. Beyond 20 clusters the Turbo map
-    is sampled evenly and interleaved (low/high halves alternate) because
-    consecutive Turbo samples are hard to tell apart.
-
-    Args:
-        n_clusters: Number of cluster ids (``max id + 1``); must be positive.
-
-    Returns:
-        A list of hex colour strings of length ``n_clusters``.
-
-    Raises:
-        ValueError: If ``n_clusters`` is not positive.
-    """
-    if n_clusters <= 0:
-        raise ValueError(f"n_clusters must be positive, got {n_clusters}")
-    if n_clusters <= _SMALL_PALETTE:
-        return list(Category10[_SMALL_PALETTE][:n_clusters])
-    if n_clusters <= _LARGE_PALETTE:
-        c20 = Category20[_LARGE_PALETTE]
-        return list(c20[0::2] + c20[1::2])[:n_clusters]
-    samples = [Turbo256[round(i * 255 / (n_clusters - 1))] for i in range(n_clusters)]
-    half = (n_clusters + 1) // 2
-    order = [i // 2 if i % 2 == 0 else half + i // 2 for i in range(n_clusters)]
-    return [samples[j] for j in order]
+    return palette(n_clusters)
 
 
 def legend_label(cluster: int, words: str | None, max_chars: int = 48) -> str:
@@ -349,6 +324,7 @@ def build_explorer(
     point_size: float | None = None,
     max_label_chars: int = 48,
     output_backend: Literal["canvas", "webgl"] = "canvas",
+    similar: pd.DataFrame | None = None,
 ) -> Column:
     """Build the interactive explorer layout (search box above a scatter plot).
 
@@ -370,6 +346,12 @@ def build_explorer(
         output_backend: ``"canvas"`` works everywhere, including headless
             browsers without a GPU; ``"webgl"`` pans faster for >20k points
             where a GPU is available (Bokeh falls back to canvas otherwise).
+        similar: Optional similar titles, one row per (point, rank) with the
+            columns of :data:`SIMILAR_COLUMNS`, ``point`` the row of
+            ``points`` and ``similar_point`` that of the similar title (-1
+            when it is not drawn). With it, clicking a point (or a search
+            that finds one title) lists its similar titles in a table beside
+            the map; clicking one there jumps to it.
 
     Returns:
         A ``Column`` layout; pass it to :func:`explorer_html` or ``bokeh.io``.
@@ -419,9 +401,156 @@ def build_explorer(
     plot.add_layout(_build_legend(items, height), "right")
     _add_hover(plot, source, renderers, legend_labels, palette, size)
     search, status = _build_search(source, width)
+    shown = (
+        plot
+        if similar is None
+        else row(plot, _build_similar(plot, source, similar, search, status, height))
+    )
     if not n_new:
-        return column(row(search, status), plot)
-    return column(row(search, _build_origin_filter(renderers), status), plot)
+        return column(row(search, status), shown)
+    return column(row(search, _build_origin_filter(renderers), status), shown)
+
+
+_SEPARATOR: Final = "\x1f"  # ASCII unit separator (removed from titles)
+
+SIMILAR_COLUMNS: Final = ("point", "rank", "title", "similarity", "similar_point")
+"""Columns of :func:`build_explorer`'s ``similar`` table (``title``: the similar
+title's)."""
+
+# One point selected (a click, or a search that found one title): list its
+# similar titles. The table's cells are text (Bokeh's StringFormatter builds
+# text nodes), so titles are never read as HTML.
+_SHOW_SIMILAR_JS: Final = """
+const picked = source.selected.indices;
+if (picked.length !== 1) {
+  return;
+}
+const i = picked[0];
+const start = first[i];
+const stop = first[i + 1];
+const fresh = {
+  rank: Array.from(ranks.slice(start, stop)),
+  title: titles.split(separator).slice(start, stop),
+  similarity: Array.from(scores.slice(start, stop)),
+  point: Array.from(points.slice(start, stop)),
+};
+similar.selected.indices = [];
+similar.data = fresh;
+// The table redraws when its view changes, which new rows of the same
+// number do not do by themselves.
+table.view.change.emit();
+heading.text = `Titles most similar to "${source.data.title[i]}"`;
+"""
+
+# A similar title clicked in the table: select it on the map (which lists its
+# own similar titles) and show it in the search box.
+_JUMP_JS: Final = """
+const rows = similar.selected.indices;
+if (rows.length !== 1) {
+  return;
+}
+const p = similar.data.point[rows[0]];
+const title = similar.data.title[rows[0]];
+if (p < 0) {
+  status.text = `"${title}" is not on this map (the map shows a sample).`;
+  return;
+}
+search.value = title;
+status.text = `Jumped to "${title}".`;
+// Once the table has finished handling its own click.
+setTimeout(() => {
+  source.selected.indices = [p];
+}, 0);
+"""
+
+
+def _build_similar(
+    plot: figure,
+    source: ColumnDataSource,
+    similar: pd.DataFrame,
+    search: TextInput,
+    status: Div,
+    height: int,
+) -> Column:
+    """The similar-titles table beside the map, and the taps that fill it.
+
+    Ranks, titles, similarities and targets are shipped once as flat arrays
+    with each point's first row (``first``), so a point's list is a slice.
+    """
+    from bokeh.models import DataTable, NumberFormatter, TableColumn, TapTool
+
+    missing = [c for c in SIMILAR_COLUMNS if c not in similar.columns]
+    if missing:
+        raise ValueError(f"similar is missing column(s): {', '.join(missing)}")
+    n = len(source.data["x"])
+    ordered = similar.sort_values(["point", "rank"], kind="stable")
+    counts = np.bincount(ordered["point"].to_numpy(dtype=np.int64), minlength=n)[:n]
+    first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    table_source = ColumnDataSource(
+        {"rank": [], "title": [], "similarity": [], "point": []},
+        name=SIMILAR_SOURCE_NAME,
+    )
+    heading = Div(
+        text="Click a point to list its most similar titles.",
+        render_as_text=True,
+        disable_math=True,
+        width=300,
+        name=SIMILAR_HEADING_NAME,
+    )
+    table = DataTable(
+        source=table_source,
+        columns=[
+            TableColumn(field="rank", title="#", width=24),
+            TableColumn(field="title", title="Similar title", width=210),
+            TableColumn(
+                field="similarity",
+                title="cosine",
+                width=60,
+                formatter=NumberFormatter(format="0.00"),
+            ),
+        ],
+        width=300,
+        height=min(260, height),
+        index_position=None,
+        name=SIMILAR_TABLE_NAME,
+    )
+    source.selected.js_on_change(
+        "indices",
+        CustomJS(
+            args={
+                "source": source,
+                "table": table,
+                "similar": table_source,
+                "heading": heading,
+                # Arrays ship as binary, the titles as one string: a list of
+                # 50,000 items in a callback's arguments costs seconds to write.
+                "first": first.astype(np.int32),
+                "ranks": ordered["rank"].to_numpy(dtype=np.int32),
+                "titles": _SEPARATOR.join(
+                    str(t).replace(_SEPARATOR, " ") for t in ordered["title"]
+                ),
+                "scores": ordered["similarity"].to_numpy(dtype=np.float32),
+                "points": ordered["similar_point"].to_numpy(dtype=np.int32),
+                "separator": _SEPARATOR,
+            },
+            code=_SHOW_SIMILAR_JS,
+        ),
+    )
+    table_source.selected.js_on_change(
+        "indices",
+        CustomJS(
+            args={
+                "source": source,
+                "similar": table_source,
+                "search": search,
+                "status": status,
+            },
+            code=_JUMP_JS,
+        ),
+    )
+    target = plot.select_one({"name": HOVER_TARGET_NAME})
+    plot.add_tools(TapTool(renderers=[target]))
+    return column(heading, table)
 
 
 def _add_new_renderer(

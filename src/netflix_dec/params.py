@@ -298,6 +298,18 @@ def group_not_a_mapping(group: str, value: Any) -> str:
     )
 
 
+class ReportingParams(_Params):
+    """``reporting``: the catalogue report's tables and what it says ran."""
+
+    similar_titles: int = Field(ge=1, le=100)
+    top_classes: int = Field(ge=1, le=100)
+    few_titles: int = Field(ge=1)
+    # Years after this one are "recent" in the clusters' growth; null: the
+    # median year titles were added.
+    growth_since: int | None = Field(default=None, ge=1800, le=2200)
+    examples: int = Field(ge=1, le=20)
+
+
 # One group per pipeline, as named in conf/base/parameters_<pipeline>.yml.
 PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "data_processing": DataProcessingParams,
@@ -307,4 +319,5 @@ PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "assign": AssignParams,
     "export_model": ExportModelParams,
     "model_selection": ModelSelectionParams,
+    "reporting": ReportingParams,
 }

@@ -82,3 +82,69 @@ def caption(meta: dict[str, Any], n_drawn: int, n_new: int = 0) -> str:
     if n_new:
         text += f", with {n_new:,} new titles placed on the map"
     return text
+
+
+SHORT_NAME_CHARS = 24
+"""Longest cluster name written on a map."""
+
+
+def short_name(
+    cluster: int, words: str | None, max_chars: int = SHORT_NAME_CHARS
+) -> str:
+    """The name written on a map: ``"3 · love, romance"``.
+
+    The first two words of the name's word part (before its `` · genre``),
+    or a name of the user's shortened to ``max_chars``.
+    """
+    head = " ".join((words or "").split(" · ")[0].split())
+    head = ", ".join([w.strip() for w in head.split(",")][:2]) if "," in head else head
+    if len(head) > max_chars:
+        head = head[: max_chars - 1].rstrip(" ,") + "…"
+    return label(cluster, head)
+
+
+NAME_ASPECT = 3.0
+"""How much wider than tall a name on the map is, roughly."""
+
+
+def label_positions(frame: pd.DataFrame, spread: float = 0.06) -> dict[int, tuple]:
+    """Where to write each cluster's name: on its titles, kept apart.
+
+    Each name starts at the cluster's member point nearest to the median of
+    its members (a point of the cluster, even when the cluster lies in
+    several islands); names closer than ``spread`` of the map's size are
+    then pushed apart a few times, so they overlap less. Distances count a
+    horizontal gap :data:`NAME_ASPECT` times less than a vertical one: names
+    are wide, so side by side they need more room than one above the other.
+
+    Args:
+        frame: Rows with ``x``, ``y`` (finite) and ``cluster``.
+        spread: Least distance between two names, as a share of the map.
+
+    Returns:
+        Cluster id → ``(x, y)``.
+    """
+    anchors = {}
+    for cluster, members in frame.groupby("cluster"):
+        xy = members[["x", "y"]].to_numpy(dtype=float)
+        centre = np.median(xy, axis=0)
+        anchors[int(cluster)] = xy[np.argmin(((xy - centre) ** 2).sum(axis=1))]
+    if len(anchors) < 2:
+        return {c: (float(p[0]), float(p[1])) for c, p in anchors.items()}
+    ids = list(anchors)
+    stretch = np.array([1.0 / NAME_ASPECT, 1.0])
+    points = np.array([anchors[c] for c in ids]) * stretch
+    size = np.ptp(frame[["x", "y"]].to_numpy(dtype=float), axis=0).max() or 1.0
+    least = spread * size
+    for _ in range(30):
+        gap = points[:, None, :] - points[None, :, :]
+        distance = np.sqrt((gap**2).sum(axis=2)) + np.eye(len(ids))
+        near = (distance < least) & ~np.eye(len(ids), dtype=bool)
+        if not near.any():
+            break
+        push = (
+            gap / distance[..., None] * (least - distance)[..., None] * near[..., None]
+        )
+        points += 0.5 * push.sum(axis=1)
+    points /= stretch
+    return {c: (float(p[0]), float(p[1])) for c, p in zip(ids, points, strict=False)}

@@ -270,7 +270,7 @@ def plot_cluster_map(points: dict[str, Any]) -> Figure:
     """The notebook's seaborn scatter, coloured by cluster, legend beside it."""
     import seaborn as sns
 
-    from netflix_dec.explorer import cluster_palette
+    from netflix_dec.palette import cluster_palette
 
     frame, meta = points_table.from_record(points)
     fig, ax = pyplot().subplots(figsize=(14, 10), layout="constrained")
@@ -306,6 +306,7 @@ def plot_cluster_map(points: dict[str, Any]) -> Figure:
         alpha=0.8,
         ax=ax,
     )
+    _write_names(ax, placed, words)
     ax.set(
         title=points_table.caption(meta, len(placed)),
         xlabel="t-SNE 1",
@@ -327,8 +328,58 @@ def plot_cluster_map(points: dict[str, Any]) -> Figure:
     return fig
 
 
-def build_explorer_html(points: dict[str, Any]) -> str:
-    """The interactive explorer as one self-contained HTML page."""
+def _write_names(ax: Any, placed: pd.DataFrame, words: dict[int, str]) -> None:
+    """Each cluster's short name where its titles lie, on a white halo."""
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
+    for cluster, (x, y) in points_table.label_positions(placed).items():
+        ax.text(
+            x,
+            y,
+            points_table.short_name(cluster, words.get(cluster)),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            fontweight="bold",
+            color="#222222",
+            path_effects=halo,
+            parse_math=False,
+        )
+
+
+def similar_for_points(placed: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:
+    """The similar titles of the drawn training titles, by row of ``placed``.
+
+    ``similar_point`` is the drawn row of the similar title, -1 when it is
+    not drawn (a sampled map).
+    """
+    rows = placed.reset_index(drop=True)
+    training = rows.loc[~rows["new"].astype(bool)]
+    point_of = pd.Series(training.index, index=training["show_id"].astype(str))
+    point_of = point_of[~point_of.index.duplicated()]
+    table = similar.loc[similar["show_id"].astype(str).isin(point_of.index)]
+    return pd.DataFrame(
+        {
+            "point": point_of.loc[table["show_id"].astype(str)].to_numpy(),
+            "rank": table["rank"].to_numpy(),
+            "title": table["similar_title"].astype(str).to_numpy(),
+            "similarity": table["similarity"].to_numpy(dtype=float),
+            "similar_point": point_of.reindex(table["similar_show_id"].astype(str))
+            .fillna(-1)
+            .astype(int)
+            .to_numpy(),
+        }
+    )
+
+
+def build_explorer_html(
+    points: dict[str, Any], similar_titles: pd.DataFrame | None = None
+) -> str:
+    """The interactive explorer as one self-contained HTML page.
+
+    With ``similar_titles``, clicking a point lists its similar titles.
+    """
     from netflix_dec import explorer
 
     frame, meta = points_table.from_record(points)
@@ -348,5 +399,8 @@ def build_explorer_html(points: dict[str, Any]) -> str:
         placed,
         {int(k): v for k, v in meta["words"].items()},
         title=title,
+        similar=None
+        if similar_titles is None
+        else similar_for_points(placed, similar_titles),
     )
     return explorer.explorer_html(layout, "Netflix DEC cluster explorer")

@@ -1,6 +1,12 @@
-"""visualization: clusters → one points table → a PNG map and an HTML explorer."""
+"""visualization: clusters → one points table → a PNG map and an HTML explorer.
+
+The explorer lists each title's similar titles (``similar_titles``, also
+in the catalogue report).
+"""
 
 from kedro.pipeline import Pipeline, node, pipeline
+
+from netflix_dec.pipelines.reporting.nodes import find_similar_titles
 
 from . import nodes
 
@@ -30,8 +36,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_cluster_map",
             ),
             node(
+                find_similar_titles,
+                ["clusters", "features", "params:reporting"],
+                "similar_titles",
+                name="find_similar_titles",
+            ),
+            node(
                 nodes.build_explorer_html,
-                "points",
+                ["points", "similar_titles"],
                 "cluster_explorer",
                 name="build_cluster_explorer",
             ),

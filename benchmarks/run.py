@@ -12,6 +12,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py model-selection  # the n_clusters sweep on the real file
     python benchmarks/run.py tracking  # a run with MLflow tracking on against off
     python benchmarks/run.py clustering-levers --data DIR  # KMeans, t-SNE, map cache, DEC at scale
+    python benchmarks/run.py continuity  # numbers kept: 85% then 100% of the real file, another seed
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -40,6 +41,7 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
 from benchmarks import (  # noqa: E402
     assign,
     clustering_levers,
+    continuity,
     dask_shards,
     dec_step,
     levers,
@@ -64,6 +66,7 @@ BENCHMARKS = {
     "dask": dask_shards,
     "model-selection": model_selection,
     "tracking": tracking,
+    "continuity": continuity,
 }
 
 

@@ -34,8 +34,9 @@ FORMAT = 1
 
 KEEP_SHARE = 0.5
 """A previous cluster and its Hungarian match share a number only when their
-shared titles are at least this share of the smaller of the two (counting
-titles in both runs): most of one is in the other."""
+shared titles are at least this share of the smaller of the two (the previous
+cluster's titles still in the catalogue, the current cluster's titles): most
+of one is in the other."""
 
 SPLIT_SHARE = 0.25
 """A previous cluster split when at least this share of its titles went to
@@ -230,7 +231,10 @@ def follow(
     labels = np.asarray(slot_labels, dtype=np.int64)
     prev_numbers = sorted(set(previous["numbers"]) | set(previous["titles"]["cluster"]))
     table = overlap_table(before, labels, prev_numbers, n_slots)
-    prev_sizes, slot_sizes = table.sum(axis=1), table.sum(axis=0)
+    # A previous cluster counts its titles still here; a current one all its
+    # titles, new ones too: a cluster of mostly new titles is a new cluster.
+    prev_sizes = table.sum(axis=1)
+    slot_sizes = np.bincount(labels, minlength=n_slots)
     numbers: list[int | None] = [None] * n_slots
     if table.size:
         rows, cols = linear_sum_assignment(-table)
@@ -429,6 +433,8 @@ def plot_changes(report: dict[str, Any], names: dict[int, str] | None = None) ->
     the diagonal, outlined; new clusters are the last columns, retired ones
     the last rows.
     """
+    from matplotlib.ticker import PercentFormatter
+
     from netflix_dec.lazy import pyplot
 
     plt = pyplot()
@@ -472,17 +478,25 @@ def plot_changes(report: dict[str, Any], names: dict[int, str] | None = None) ->
         text = text if len(text) <= 34 else text[:33] + "…"
         return f"{n} · {text}" if text else str(n)
 
-    ax.set_yticks(
-        range(len(rows)),
-        [
-            f"{short(p)}  [{by_number[p]['status']}, {100 * by_number[p]['still_in_it']:.0f}% stayed]"
-            for p in rows
-        ],
-        fontsize=8,
-    )
+    def row_label(p: int) -> str:
+        entry = by_number[p]
+        if entry["status"].startswith("retired"):
+            return f"{short(p)}  [{entry['status']}]"
+        return (
+            f"{short(p)}  [{entry['status']}, "
+            f"{100 * entry['still_in_it']:.0f}% of {entry['titles_still_in_catalogue']:,} stayed]"
+        )
+
+    new_sizes = {c["cluster"]: c["titles"] for c in report.get("new_clusters", [])}
+    ax.set_yticks(range(len(rows)), [row_label(p) for p in rows], fontsize=8)
     ax.set_xticks(
         range(len(cols)),
-        [f"{c} (new)" if c in report["new"] else str(c) for c in cols],
+        [
+            f"{short(c)} (new, {new_sizes.get(c, 0):,} titles)"
+            if c in report["new"]
+            else str(c)
+            for c in cols
+        ],
         fontsize=8,
         rotation=90,
     )
@@ -496,9 +510,10 @@ def plot_changes(report: dict[str, Any], names: dict[int, str] | None = None) ->
     ax.set_ylabel("Cluster in the previous run (retired ones below the dashed line)")
     title = ax.set_title(_wrap(report["summary"], 130), fontsize=10)
     title.set_parse_math(False)
-    fig.colorbar(
-        image, ax=ax, shrink=0.6, label="Share of the previous cluster's titles (%)"
+    bar = fig.colorbar(
+        image, ax=ax, shrink=0.6, label="Share of the previous cluster's titles"
     )
+    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     return fig
 
 

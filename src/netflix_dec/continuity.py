@@ -300,12 +300,16 @@ def change_report(
             if mode == "fresh"
             else "no previous run to follow: numbers start from 0"
         )
+        summary = f"Started fresh ({why}); {len(numbers)} clusters."
+        if gone_names:
+            gone = ", ".join(f"{g['cluster']} ({g['name']})" for g in gone_names)
+            summary += f" Named clusters not in this run: {gone}."
         return {
             "followed": False,
             "reason": why,
             "clusters_now": numbers,
             "names_of_gone_clusters": gone_names,
-            "summary": f"Started fresh ({why}); {len(numbers)} clusters.",
+            "summary": summary,
         }
     now = pd.Series(
         current["titles"]["cluster"], index=current["titles"]["show_id"], dtype="int64"
@@ -381,7 +385,7 @@ def change_report(
     )
     if gone_names:
         gone = ", ".join(f"{g['cluster']} ({g['name']})" for g in gone_names)
-        summary += f" Named clusters gone: {gone}."
+        summary += f" Named clusters not in this run: {gone}."
 
     return {
         "followed": True,
@@ -592,8 +596,8 @@ def apply_names(summary: dict[str, Any], names: dict[int, str]) -> dict[str, Any
     ]
     if gone:
         logger.warning(
-            "The cluster names file names %d cluster(s) not in this run (retired "
-            "numbers): %s. Their names are kept in the summary's "
+            "The cluster names file names %d cluster(s) not in this run (retired, "
+            "or never used): %s. Their names are kept in the summary's "
             "names_of_gone_clusters; remove them from the file or give them to "
             "another cluster.",
             len(gone),

@@ -300,3 +300,36 @@ def test_the_map_and_explorer_draw_numbers_beyond_the_cluster_count():
     figure = visualization.plot_cluster_map(record)
     legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert legend == ["3 · Ghosts", "12 · Football"]
+
+
+def test_fresh_follows_nothing_and_previous_follows_the_stored_run():
+    previous = continuity.identity(TITLES["show_id"], np.array([0, 0, 1, 1]), [4, 6])
+    followed, before = nodes.follow_previous_run(
+        TITLES, previous, PARAMS.model_copy(update={"continuity": "fresh"})
+    )
+    assert followed == {"mode": "fresh", "identity": None}
+    assert before.tolist() == [-1, -1, -1, -1]
+    assert nodes.number_clusters(TITLES, Q, followed)["numbers"] == [0, 1]
+    followed, before = nodes.follow_previous_run(TITLES.head(3), previous, PARAMS)
+    assert followed["identity"] == previous and before.tolist() == [4, 4, 6]
+    with pytest.raises(ValueError, match="not a cluster identity record"):
+        nodes.follow_previous_run(TITLES, {"clusters": []}, PARAMS)
+
+
+def test_dec_starts_from_the_given_centroids():
+    from netflix_dec import dec
+
+    rng = np.random.default_rng(0)
+    directions = np.eye(3, dtype=np.float32)
+    x = np.concatenate([d + rng.normal(0, 0.05, (30, 3)) for d in directions])
+    x = x.astype(np.float32)
+    before = np.repeat([5, 9, -1], 30)  # two previous clusters, one new group
+    start = dec.fit_dec(
+        dec.build_feature_embedding(3),
+        x,
+        PARAMS.model_copy(update={"n_clusters": 3, "maxiter": 1}),
+        verbose=False,
+        initial_centroids=lambda z: continuity.start_centroids(z, before, 3, 0),
+    )
+    # Column 0 holds previous cluster 5's titles, column 1 cluster 9's.
+    assert start.kmeans_labels.tolist() == [0] * 30 + [1] * 30 + [2] * 30

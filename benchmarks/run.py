@@ -13,6 +13,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py tracking  # a run with MLflow tracking on against off
     python benchmarks/run.py serving   # the exported model served: load, latency, memory
     python benchmarks/run.py clustering-levers --data DIR  # KMeans, t-SNE, map cache, DEC at scale
+    python benchmarks/run.py continuity  # numbers kept: 85% then 100% of the real file, another seed
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -41,6 +42,7 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
 from benchmarks import (  # noqa: E402
     assign,
     clustering_levers,
+    continuity,
     dask_shards,
     dec_step,
     levers,
@@ -67,6 +69,7 @@ BENCHMARKS = {
     "model-selection": model_selection,
     "tracking": tracking,
     "serving": serving,
+    "continuity": continuity,
 }
 
 

@@ -202,6 +202,7 @@ def test_assigning_the_training_titles_reproduces_the_run(
         "runner_up",
         "novel",
         "seen",
+        "name",  # the cluster's name in cluster_summary (the user's, if given)
     ]
     assert assigned["show_id"].tolist() == clusters["show_id"].tolist()
     assert (assigned["cluster"] == clusters["cluster"]).all()

@@ -23,6 +23,12 @@ VERSIONED = {
     "cluster_summary",
     "clustering_metrics",
     "model_selection_report",
+    # Continuity: each run's cluster numbers, what changed and its figure, and
+    # the same identities read back as the run a new one follows.
+    "cluster_identities",
+    "previous_cluster_identities",
+    "cluster_changes",
+    "cluster_changes_plot",
 }
 FIRST, SECOND = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
 

@@ -1044,3 +1044,38 @@ class MapCache(_CacheDataset):
         """Replace the entry with ``positions`` under ``key``, atomically."""
         with atomic_target(self._path) as temporary, temporary.open("wb") as file:
             np.savez(file, key=np.asarray(key), positions=np.asarray(positions))
+
+
+class OptionalDataset(AtomicDataset):
+    """A read-only input that may not exist yet: its load is ``None`` then.
+
+    What a run follows when there may be nothing to follow: the previous
+    run's cluster identities (the newest version of ``cluster_identities``,
+    or the one ``--load-versions`` names) before the first run, a names file
+    the user has not written, the previous assign run's titles. It counts as
+    existing, so the start-up check does not ask for it; it refuses saves,
+    as it reads what another entry writes.
+
+    Example (``catalog.yml``)::
+
+        previous_cluster_identities:
+          type: netflix_dec.datasets.OptionalDataset
+          filepath: data/06_models/cluster_identities.json
+          versioned: true
+          dataset:
+            type: json.JSONDataset
+    """
+
+    def load(self) -> Any:
+        if not super()._exists():
+            return None
+        return super().load()
+
+    def save(self, data: Any) -> None:
+        raise DatasetError(
+            f"{self._filepath} is read here as an optional input and is written "
+            "by another catalogue entry; this one does not save."
+        )
+
+    def _exists(self) -> bool:
+        return True

@@ -518,6 +518,28 @@ def _final_embedding(
     return start_embedding
 
 
+def _kmeans_start(
+    start_embedding: np.ndarray,
+    params: DecClusteringParams,
+    initial_centroids: Callable[[np.ndarray], np.ndarray] | None,
+) -> KMeans:
+    """KMeans from ``kmeans_n_init`` k-means++ starts, or once from given centroids."""
+    init: Any = "k-means++"
+    if initial_centroids is not None:
+        init = np.asarray(
+            initial_centroids(start_embedding), dtype=start_embedding.dtype
+        )
+    # copy_x=False: KMeans centres the embedding in place and restores it,
+    # instead of copying it (a gigabyte for a million titles).
+    return KMeans(
+        params.n_clusters,
+        init=init,
+        n_init=params.kmeans_n_init if initial_centroids is None else 1,
+        random_state=params.seed,
+        copy_x=False,
+    ).fit(start_embedding)
+
+
 def fit_dec(
     encoder: keras.Model,
     x: FeatureMatrix,
@@ -526,6 +548,7 @@ def fit_dec(
     autoencoder: keras.Model | None = None,
     verbose: bool = True,
     on_update: Callable[[dict[str, float]], None] | None = None,
+    initial_centroids: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> DECResult:
     """Cluster with DEC, or with IDEC when ``params.variant`` says so.
 
@@ -554,6 +577,10 @@ def fit_dec(
             weighted by ``gamma``, is added to the KL divergence (IDEC).
         verbose: Show a progress bar over iterations.
         on_update: Called with each update's record (for logging).
+        initial_centroids: Given the start embedding, the centroids KMeans
+            starts from (one run of it, instead of ``kmeans_n_init``
+            k-means++ starts): how a run follows a previous run's clusters
+            (:func:`netflix_dec.continuity.start_centroids`).
 
     Returns:
         The trained model, final soft assignments and the training record.
@@ -577,11 +604,7 @@ def fit_dec(
     # the start embedding and, briefly, a second array of its size (scikit-
     # learn's tolerance takes the variance of a centred copy), not them.
     start_embedding = predict(encoder, x)
-    # copy_x=False: KMeans centres the embedding in place and restores it,
-    # instead of copying it (a gigabyte for a million titles).
-    kmeans = KMeans(
-        n_clusters, n_init=params.kmeans_n_init, random_state=seed, copy_x=False
-    ).fit(start_embedding)
+    kmeans = _kmeans_start(start_embedding, params, initial_centroids)
 
     clustering = ClusteringLayer(n_clusters, alpha=params.alpha, name="clustering")
     q_output = clustering(encoder.output)

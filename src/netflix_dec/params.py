@@ -186,6 +186,9 @@ class DecClusteringParams(_Params):
     top_words: PositiveInt = Field(le=50)
     examples: PositiveInt = Field(le=50)
     seed: int = Seed
+    # previous: start from the previous run's clusters and keep their numbers
+    # (netflix_dec.continuity); fresh: k-means++ starts, numbers from 0.
+    continuity: Literal["previous", "fresh"] = "previous"
 
 
 class VisualizationParams(_Params):

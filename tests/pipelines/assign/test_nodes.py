@@ -225,3 +225,40 @@ def test_a_minimal_new_titles_file_passes(tmp_path: Path):
     path = tmp_path / "new_titles.csv"
     path.write_text("show_id,title,description\nn1,A title,Some words.\n")
     check_new_titles_file(path)
+
+
+def test_assign_reports_the_training_runs_numbers_names_and_what_moved(trained):
+    """After a retrain clusters may be numbered 2, 5, 9, ...: assign says those."""
+    titles, state, result, calibration, cache = trained
+    numbers = [2, 5, 9, 11, 14]
+    renumbered = calibration | {"cluster_numbers": numbers}
+    summary = {
+        "clusters": [{"cluster": n, "name": f"Name {n}"} for n in numbers],
+    }
+    checked = nodes.check_new_titles(titles.head(40), titles)
+    slots = result.q[:40].argmax(axis=1)
+    previous = pd.DataFrame(
+        {
+            "show_id": titles["show_id"].head(40),
+            "cluster": [numbers[s] for s in slots],
+        }
+    )
+    previous.loc[:4, "cluster"] = 99  # five titles were elsewhere before
+    assigned, report, _, _ = nodes.assign_new_titles(
+        checked,
+        titles,
+        state,
+        result.model,
+        renumbered,
+        cache,
+        ASSIGN,
+        ENCODING,
+        summary,
+        previous,
+    )
+    np.testing.assert_array_equal(assigned["cluster"], np.array(numbers)[slots])
+    assert set(assigned["runner_up"]) <= set(numbers)
+    assert (assigned["name"] == "Name " + assigned["cluster"].astype(str)).all()
+    assert {c["name"] for c in report["clusters"]} <= {f"Name {n}" for n in numbers}
+    since = report["since_previous_assign"]
+    assert (since["titles_in_both"], since["moved"]) == (40, 5)

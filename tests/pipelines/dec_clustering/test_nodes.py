@@ -94,6 +94,9 @@ def test_an_empty_cluster_is_reported_with_size_zero():
         "top_words": [],
         "top_genres": {},
         "examples": [],
+        # No names file: the generated name (none here) is the name.
+        "generated_name": "",
+        "named_by": "generated",
     }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from netflix_dec import continuity
 from netflix_dec.catalogue import (
     KEY,
     NEW_TITLES_COLUMNS,
@@ -42,6 +43,7 @@ OUTPUT_COLUMNS = (
     "runner_up",
     "novel",
     "seen",
+    "name",
 )
 _SHOWN = 10
 
@@ -247,13 +249,21 @@ def assign_new_titles(
     feature_cache: FeatureCache | None,
     params: AssignParams,
     encoding: EncodingParams,
+    cluster_summary: dict[str, Any] | None = None,
+    previous_assigned: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray | sparse.csr_matrix, np.ndarray]:
     """Encode the new descriptions and place them, as the training titles were.
 
+    Clusters are given the numbers the training run gave them (the
+    calibration's ``cluster_numbers``), so they keep theirs across retrains,
+    and the summary's names (the user's where given). With the previous
+    assign run's output, the report says how many of its titles moved.
+
     Returns:
         The assigned titles (``cluster``, ``confidence`` = the soft
-        assignment's maximum, ``runner_up`` cluster, ``novel``, ``seen``), a
-        report, and the new titles' features and DEC embeddings (for the map).
+        assignment's maximum, ``runner_up`` cluster, ``novel``, ``seen``,
+        ``name``), a report, and the new titles' features and DEC
+        embeddings (for the map).
     """
     check_model_matches(text_encoder, dec_model, calibration, training_titles)
     features, stats = encode_features(
@@ -266,18 +276,32 @@ def assign_new_titles(
     ranked = np.argsort(-q, axis=1, kind="stable")
     confidence = q[np.arange(len(q)), ranked[:, 0]]
     threshold = novelty_threshold(calibration, params.novelty_percentile)
+    numbers = np.asarray(
+        calibration.get("cluster_numbers") or range(q.shape[1]), dtype=int
+    )
+    names = continuity.words_of(cluster_summary) if cluster_summary else {}
     assigned = pd.DataFrame(
         {
             "show_id": new_titles["show_id"].to_numpy(),
             "title": new_titles["title"].to_numpy(),
-            "cluster": ranked[:, 0].astype(int),
+            "cluster": numbers[ranked[:, 0]],
             "confidence": confidence.astype(np.float64),
-            "runner_up": ranked[:, 1].astype(int),
+            "runner_up": numbers[ranked[:, 1]],
             "novel": confidence < threshold,
             "seen": new_titles["seen"].to_numpy(dtype=bool),
         }
     )
+    assigned["name"] = assigned["cluster"].map(names).fillna("").astype(str)
     report = _report(assigned, calibration, threshold, params, stats)
+    report["since_previous_assign"] = continuity.moved_since(
+        previous_assigned, assigned
+    )
+    if report["since_previous_assign"]["previous_assign"]:
+        logger.info(
+            "Of %d titles also in the previous assign run, %d moved to another cluster.",
+            report["since_previous_assign"]["titles_in_both"],
+            report["since_previous_assign"]["moved"],
+        )
     logger.info(
         "Assigned %d titles to %d clusters: %d novel (confidence below %.4f, the "
         "training titles' %g%% percentile), %d seen in training.",
@@ -302,6 +326,7 @@ def _report(
     clusters = assigned["cluster"].to_numpy(dtype=np.intp)
     titles = np.bincount(clusters)
     novel = np.bincount(clusters, weights=assigned["novel"].to_numpy(dtype=float))
+    names = dict(zip(clusters.tolist(), assigned["name"], strict=True))
     return {
         "titles": len(assigned),
         "novel": int(assigned["novel"].sum()),
@@ -314,7 +339,12 @@ def _report(
         "features_reused": stats.reused,
         "features_computed": stats.computed,
         "clusters": [
-            {"cluster": int(c), "titles": int(titles[c]), "novel": int(novel[c])}
+            {
+                "cluster": int(c),
+                "name": names[c],
+                "titles": int(titles[c]),
+                "novel": int(novel[c]),
+            }
             for c in np.flatnonzero(titles)
         ],
     }

@@ -27,6 +27,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "feature_cache",
                     "params:assign",
                     "params:encoding",
+                    "cluster_summary",
+                    "previous_assigned_titles",
                 ],
                 [
                     "assigned_titles",

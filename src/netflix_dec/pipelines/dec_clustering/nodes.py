@@ -8,9 +8,18 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 from scipy import sparse
 
+from netflix_dec import continuity
 from netflix_dec.datasets import read_rows
 from netflix_dec.evaluation import (
     BROAD_TAGS,
@@ -19,7 +28,7 @@ from netflix_dec.evaluation import (
     weak_genre_labels,
 )
 from netflix_dec.features import FeatureMatrix, feature_width, settings_key
-from netflix_dec.lazy import KerasModel
+from netflix_dec.lazy import Figure, KerasModel
 from netflix_dec.params import DecClusteringParams
 
 logger = logging.getLogger(__name__)
@@ -29,8 +38,14 @@ def train_dec(
     autoencoder: KerasModel,
     features: FeatureMatrix,
     params: DecClusteringParams,
+    previous_labels: np.ndarray | None = None,
 ) -> tuple[KerasModel, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Initialise centroids with KMeans, then train DEC or IDEC.
+
+    With ``previous_labels`` (each title's cluster number in the run this one
+    follows, -1 for titles new to it; see :func:`follow_previous_run`), KMeans
+    starts from the previous clusters' centroids recomputed in this run's
+    space, plus k-means++ ones for clusters the previous run did not have.
 
     Returns:
         The DEC model (features → soft assignments), the soft assignments,
@@ -77,6 +92,7 @@ def train_dec(
         # A live progress bar in a terminal; in files and CI logs the log lines say it.
         verbose=sys.stdout.isatty(),
         on_update=log_update,
+        initial_centroids=_previous_start(previous_labels, params),
     )
     record = training_record(result, params)
     logger.info(
@@ -90,6 +106,30 @@ def train_dec(
         np.asarray(result.embedding, dtype=np.float32),
         result.kmeans_labels.astype(np.int32),
         record,
+    )
+
+
+def _previous_start(
+    previous_labels: np.ndarray | None, params: DecClusteringParams
+) -> Any:
+    """The start-centroid function of a run that follows a previous one, or None."""
+    if previous_labels is None or not (np.asarray(previous_labels) >= 0).any():
+        return None
+    from functools import partial
+
+    before = np.asarray(previous_labels, dtype=np.int64)
+    logger.info(
+        "Starting from the previous run's clusters: %d of them have titles still "
+        "in the catalogue (%d of %d titles were clustered before).",
+        len(np.unique(before[before >= 0])),
+        int((before >= 0).sum()),
+        len(before),
+    )
+    return partial(
+        continuity.start_centroids,
+        before=before,
+        n_clusters=params.n_clusters,
+        seed=params.seed,
     )
 
 
@@ -133,8 +173,16 @@ def training_record(result: Any, params: DecClusteringParams) -> dict[str, Any]:
     }
 
 
-def assign_clusters(titles: pd.DataFrame, soft_assignments: np.ndarray) -> pd.DataFrame:
-    """One row per title: its cluster and how confident the assignment is."""
+def assign_clusters(
+    titles: pd.DataFrame,
+    soft_assignments: np.ndarray,
+    identities: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per title: its cluster number and how confident the assignment is.
+
+    The number is the one ``identities`` gives the most likely soft-assignment
+    column (the column's own index without them).
+    """
     if len(titles) != len(soft_assignments):
         raise ValueError(
             f"{len(titles)} titles but {len(soft_assignments)} soft assignments: the "
@@ -144,7 +192,9 @@ def assign_clusters(titles: pd.DataFrame, soft_assignments: np.ndarray) -> pd.Da
         {
             "show_id": titles["show_id"].to_numpy(),
             "title": titles["title"].to_numpy(),
-            "cluster": soft_assignments.argmax(axis=1).astype(int),
+            "cluster": _numbers(identities, soft_assignments.shape[1])[
+                soft_assignments.argmax(axis=1)
+            ],
             "confidence": soft_assignments.max(axis=1).round(4),
         }
     )
@@ -165,6 +215,9 @@ class Calibration(BaseModel):
 
     titles: StrictInt = Field(ge=1)
     n_clusters: StrictInt = Field(ge=2)
+    # The cluster number of each soft-assignment column (continuity); absent in
+    # calibrations written before cluster numbers were kept across runs.
+    cluster_numbers: list[Annotated[StrictInt, Field(ge=0)]] | None = None
     features: StrictStr
     feature_width: StrictInt | None = Field(ge=1)
     settings_key: StrictStr = Field(pattern=r"^[0-9a-f]{64}$")
@@ -177,9 +230,37 @@ class Calibration(BaseModel):
             raise ValueError("percentiles must not decrease (0th to 100th)")
         return value
 
+    @model_validator(mode="after")
+    def _one_number_per_cluster(self) -> Calibration:
+        numbers = self.cluster_numbers
+        if numbers is not None and (
+            len(numbers) != self.n_clusters or len(set(numbers)) != len(numbers)
+        ):
+            raise ValueError(
+                f"cluster_numbers must give {self.n_clusters} distinct numbers, "
+                f"one per cluster; got {numbers}"
+            )
+        return self
+
+
+def _numbers(identities: dict[str, Any] | None, n_slots: int) -> np.ndarray:
+    """The cluster number of each soft-assignment column."""
+    if identities is None:
+        return np.arange(n_slots)
+    numbers = np.asarray(identities["numbers"], dtype=int)
+    if len(numbers) != n_slots:
+        raise ValueError(
+            f"cluster_identities numbers {len(numbers)} clusters but the soft "
+            f"assignments have {n_slots}: they come from different runs; rerun "
+            "the dec_clustering pipeline."
+        )
+    return numbers
+
 
 def calibrate_novelty(
-    soft_assignments: np.ndarray, text_encoder: dict[str, Any]
+    soft_assignments: np.ndarray,
+    text_encoder: dict[str, Any],
+    identities: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What new titles are measured against: training confidences and settings.
 
@@ -191,6 +272,8 @@ def calibrate_novelty(
     return {
         "titles": int(soft_assignments.shape[0]),
         "n_clusters": int(soft_assignments.shape[1]),
+        # The number of each soft-assignment column: what assign reports.
+        "cluster_numbers": _numbers(identities, soft_assignments.shape[1]).tolist(),
         "features": text_encoder["features"],
         "feature_width": feature_width(text_encoder),
         "settings_key": settings_key(text_encoder),
@@ -312,18 +395,37 @@ def cluster_name(words: list[str], genre: str) -> str:
 
 
 def summarize_clusters(
-    titles: pd.DataFrame, clusters: pd.DataFrame, params: DecClusteringParams
+    titles: pd.DataFrame,
+    clusters: pd.DataFrame,
+    params: DecClusteringParams,
+    identities: dict[str, Any] | None = None,
+    names: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Per cluster: a name, size, distinctive words, common genres, examples."""
-    labels = clusters["cluster"].to_numpy()
-    words = distinctive_words(
-        titles["description"], labels, params.n_clusters, params.top_words
+    """Per cluster: a name, size, distinctive words, common genres, examples.
+
+    Clusters are listed by number (``identities``; 0 .. n - 1 without). The
+    summary's ``name`` is the one every output shows: the user's from the
+    names file (``names``, cluster → name) where given, else the generated
+    one, which is kept as ``generated_name`` either way.
+    """
+    numbers = _numbers(identities, params.n_clusters).tolist()
+    position = {number: i for i, number in enumerate(numbers)}
+    labels = clusters["cluster"].map(position).to_numpy()
+    if pd.isna(labels).any():
+        raise ValueError(
+            "clusters has cluster numbers that cluster_identities does not list: "
+            "they come from different runs; rerun the dec_clustering pipeline."
+        )
+    labels = labels.astype(int)
+    by_position = distinctive_words(
+        titles["description"], labels, len(numbers), params.top_words
     )
+    words = {numbers[i]: w for i, w in by_position.items()}
     genres = split_genres(_genres_or_none(titles))
     catalogue_share = genres.explode().dropna().value_counts() / max(len(titles), 1)
     summary = []
-    for cluster in range(params.n_clusters):
-        members = np.flatnonzero(labels == cluster)
+    for cluster in numbers:
+        members = np.flatnonzero(labels == position[cluster])
         best = clusters.iloc[members].sort_values("confidence", ascending=False)
         genre_counts = genres.iloc[members].explode().dropna().value_counts()
         summary.append(
@@ -339,7 +441,9 @@ def summarize_clusters(
                 "examples": best["title"].head(params.examples).tolist(),
             }
         )
-    return {"clusters": summary}
+    return continuity.apply_names(
+        {"clusters": summary}, continuity.read_names(names, "cluster_names")
+    )
 
 
 def _genres_or_none(titles: pd.DataFrame) -> pd.Series:
@@ -365,8 +469,13 @@ def evaluate_clustering(
     dec_embeddings: np.ndarray,
     training: dict[str, Any],
     params: DecClusteringParams,
+    identities: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Agreement with weak genre labels and compactness, start against final.
+
+    The KMeans start's labels are soft-assignment columns; ``identities``
+    gives them the final clusters' numbers, so that "moved" compares like
+    with like.
 
     NMI and ARI compare the clusters with each title's most specific genre
     (see :mod:`netflix_dec.evaluation`); the silhouette is measured in the
@@ -378,6 +487,7 @@ def evaluate_clustering(
     has_genres = "listed_in" in titles
     truth = weak_genre_labels(_genres_or_none(titles)).to_numpy()
     final = clusters["cluster"].to_numpy()
+    kmeans_labels = _numbers(identities, params.n_clusters)[kmeans_labels]
 
     # One sample of titles for both silhouettes (they are quadratic in titles);
     # only its rows of the embeddings are read (read_rows), so memory-mapped
@@ -473,3 +583,75 @@ def evaluate_clustering(
         100 * report["dec"]["moved"],
     )
     return report
+
+
+# ---- continuity: numbers, names and what changed across runs ------------------------
+
+
+def follow_previous_run(
+    titles: pd.DataFrame, previous: dict[str, Any] | None, params: DecClusteringParams
+) -> tuple[dict[str, Any], np.ndarray]:
+    """What this run follows: the previous run's identities, read once.
+
+    ``previous`` is the newest ``cluster_identities`` (or the version
+    ``--load-versions previous_cluster_identities:<version>`` names), None
+    before the first run. Every continuity node reads the copy returned here,
+    so none can read this run's own identities by mistake.
+
+    Returns:
+        ``{"mode", "identity"}`` (identity None when nothing is followed) and
+        each title's previous cluster number (-1 for titles new to this run).
+    """
+    if params.continuity == "fresh" or previous is None:
+        logger.info(
+            "Cluster numbers start from 0: %s.",
+            "dec_clustering.continuity is fresh"
+            if params.continuity == "fresh"
+            else "no previous run to follow",
+        )
+        previous = None
+    else:
+        previous = continuity.check_identity(previous)
+    before = continuity.previous_numbers(titles["show_id"].tolist(), previous)
+    return {"mode": params.continuity, "identity": previous}, before
+
+
+def number_clusters(
+    titles: pd.DataFrame,
+    soft_assignments: np.ndarray,
+    followed: dict[str, Any],
+) -> dict[str, Any]:
+    """Each cluster's number: the previous run's where it is still there.
+
+    Returns:
+        This run's identity record (see :func:`netflix_dec.continuity.identity`).
+    """
+    show_ids = titles["show_id"].tolist()
+    slots = soft_assignments.argmax(axis=1)
+    n_slots = soft_assignments.shape[1]
+    if followed["identity"] is None:
+        return continuity.fresh(show_ids, slots, n_slots)
+    return continuity.follow(followed["identity"], show_ids, slots, n_slots)
+
+
+def report_cluster_changes(
+    followed: dict[str, Any],
+    identities: dict[str, Any],
+    summary: dict[str, Any],
+    names: pd.DataFrame | None,
+) -> tuple[dict[str, Any], Figure]:
+    """The change report (JSON) and its figure; the log says it in one sentence."""
+    report = continuity.change_report(
+        followed["identity"],
+        identities,
+        continuity.words_of(summary),
+        continuity.read_names(names, "cluster_names"),
+        followed["mode"],
+    )
+    logger.info("%s", report["summary"])
+    return report, continuity.plot_changes(report, continuity.words_of(summary))
+
+
+def export_cluster_names(summary: dict[str, Any]) -> pd.DataFrame:
+    """The generated names in the names file's format: a start for the user's."""
+    return continuity.names_table(summary, "generated_name")

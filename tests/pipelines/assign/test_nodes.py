@@ -235,7 +235,7 @@ def test_assign_reports_the_training_runs_numbers_names_and_what_moved(trained):
     summary = {
         "clusters": [{"cluster": n, "name": f"Name {n}"} for n in numbers],
     }
-    checked = nodes.check_new_titles(titles.head(40), titles)
+    checked = nodes.check_new_titles(titles.head(40), titles, PROCESSING)
     slots = result.q[:40].argmax(axis=1)
     previous = pd.DataFrame(
         {

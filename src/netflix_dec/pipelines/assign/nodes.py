@@ -291,7 +291,7 @@ def assign_new_titles(
             "seen": new_titles["seen"].to_numpy(dtype=bool),
         }
     )
-    assigned["name"] = assigned["cluster"].map(names).fillna("").astype(str)
+    assigned["name"] = [str(names.get(c, "")) for c in assigned["cluster"].tolist()]
     report = _report(assigned, calibration, threshold, params, stats)
     report["since_previous_assign"] = continuity.moved_since(
         previous_assigned, assigned

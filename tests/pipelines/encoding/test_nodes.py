@@ -167,7 +167,8 @@ def test_sentence_features_are_clustered_as_they_are():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"features": "sentence"}, "features"),
+        ({"features": "sentence"}, "umap"),
+        ({"features": "sentence", "embedding": "features"}, "features"),
         ({"features": "tfidf"}, "autoencoder"),
         ({"features": "sequence"}, "autoencoder"),
         ({"features": "sentence", "embedding": "autoencoder"}, "autoencoder"),

@@ -173,9 +173,22 @@ class DecClusteringParams(_Params):
     kmeans_n_init: PositiveInt
     guard: Literal["silhouette", "none"]
     silhouette_sample: PositiveInt
+    # Seeds of KMeans re-fitted on the clustering space for the stability score
+    # in clustering_metrics.json (0: not measured). A default here too, so that
+    # configurations written before it keep working.
+    stability_seeds: int = Field(default=0, ge=0, le=20)
     top_words: PositiveInt = Field(le=50)
     examples: PositiveInt = Field(le=50)
     seed: int = Seed
+
+    @field_validator("stability_seeds")
+    @classmethod
+    def _none_or_a_pair(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError(
+                "stability_seeds=1 compares nothing: use 0 (off) or at least 2 seeds"
+            )
+        return value
 
 
 class VisualizationParams(_Params):

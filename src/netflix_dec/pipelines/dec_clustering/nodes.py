@@ -408,6 +408,8 @@ def evaluate_clustering(
             "outcome": training.get("outcome", ""),
         },
     }
+    if params.stability_seeds:
+        report["stability"] = seed_stability(embeddings, params)
     logger.info(
         "Clusters in use %d/%d; NMI against genres %.3f (KMeans start %.3f, DEC's "
         "gain %+.4f), ARI %.3f (%.3f); DEC moved %.1f%% of titles.",
@@ -421,3 +423,41 @@ def evaluate_clustering(
         100 * report["dec"]["moved"],
     )
     return report
+
+
+def seed_stability(
+    embeddings: np.ndarray, params: DecClusteringParams
+) -> dict[str, Any]:
+    """How much of the KMeans start other seeds find again: mean ARI between seeds.
+
+    KMeans with ``kmeans_n_init`` starts and seeds ``seed, seed + 1, ...``
+    (``stability_seeds`` of them) on the clustering space this run made. The
+    space's own seed (UMAP's layout) is held: the quality benchmark varies it
+    too (benchmarks/results/results.md).
+    """
+    import itertools
+
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    seeds = [params.seed + index for index in range(params.stability_seeds)]
+    points = np.asarray(embeddings, dtype=np.float32)
+    runs = [
+        KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=seed)
+        .fit(points)
+        .labels_
+        for seed in seeds
+    ]
+    scores = [adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)]
+    logger.info(
+        "Stability over KMeans seeds %s: mean ARI %.3f (min %.3f).",
+        seeds,
+        np.mean(scores),
+        np.min(scores),
+    )
+    return {
+        "seeds": seeds,
+        "mean_ari": round(float(np.mean(scores)), 4),
+        "min_ari": round(float(np.min(scores)), 4),
+        "what": "KMeans of each seed on this run's clustering space; the space's own seed is held",
+    }

@@ -159,3 +159,36 @@ def test_umap_settings_are_validated():
         _params(umap_metric="manhattan")
     with pytest.raises(ValidationError, match="umap_components"):
         _params(umap_components=1)
+
+
+def test_dec_model_reassigns_every_training_title_in_any_batch(layout):
+    from netflix_dec import dec
+    from netflix_dec.params import DecClusteringParams
+    from netflix_dec.pipelines.dec_clustering import nodes as dec_nodes
+
+    rows, labels, _ = layout
+    encoder, _ = nodes.pretrain_autoencoder(rows, _params())
+    clustering = DecClusteringParams(
+        n_clusters=4,
+        variant="idec",
+        gamma=0.1,
+        alpha=1.0,
+        batch_size=32,
+        maxiter=100,
+        update_interval=20,
+        tol=0.001,
+        learning_rate=0.01,
+        momentum=0.9,
+        kmeans_n_init=5,
+        guard="silhouette",
+        silhouette_sample=1000,
+        top_words=3,
+        examples=2,
+        seed=0,
+    )
+    model, q, embedding, start, _ = dec_nodes.train_dec(encoder, rows, clustering)
+    assert normalized_mutual_info_score(labels, q.argmax(axis=1)) > 0.95
+    np.testing.assert_allclose(embedding, nodes.embed_titles(encoder, rows), atol=1e-5)
+    order = np.random.default_rng(2).permutation(len(rows))
+    again = dec.predict(model, rows[order], batch_size=7).argmax(axis=1)
+    assert np.array_equal(again, q.argmax(axis=1)[order])

@@ -108,6 +108,32 @@ NOTES = [
 ]
 
 
+# Issue 22: what chose the clustering space, measured in one process on the real
+# file's 6,131 sentence features (seeds 0-2, 20 clusters, weak labels as above),
+# before the nodes' rows of the umap group.
+NOTES.append(
+    "Clustering space alternatives (issue 22; 6,131 real movies, seeds 0-2 for UMAP and "
+    "KMeans, NMI mean, stability = mean ARI between the seeds): KMeans (3 starts) on the "
+    "384-d features 0.236, stability 0.519. Plain UMAP 5-d, 15 exact cosine neighbours, "
+    "min_dist 0: 500 epochs (umap-learn's default below 10,000 rows) + KMeans 20 starts "
+    "0.256 / 0.869 (3 starts 0.255 / 0.793), 7.3 s a fit; 200 epochs + KMeans 20 starts "
+    "0.257 / 0.809 (3 starts 0.256 / 0.735), 2.9 s; 30 neighbours 0.259 / 0.778; 10-d "
+    "0.257 / 0.815. Encoders for new titles on the 500-epoch layouts: a Keras MLP "
+    "(2 x 256 relu, MSE onto the positions, 30-60 epochs, R² 0.97-0.99) 0.256-0.257 / "
+    "0.741-0.800 and 18-31 s to train on the busy machine (2 x 512: 0.255 / 0.690, 58 s); the "
+    "neighbour encoder kept (kernel mean of the 15 nearest fitted titles' positions, "
+    "weights exp((s - s_max) / 0.05)) 0.256 / 0.872 on 500-epoch and 0.257 / 0.885 on "
+    "200-epoch layouts, with no training (uniform weights: 0.249 / 0.93, less NMI). "
+    "ParametricUMAP was not fitted here: the developers' guide measured 70 s for 2,000 "
+    "titles and 10 epochs, more than the whole run's budget. Hence the default: 200 epochs, "
+    "the neighbour encoder, KMeans 20 starts. Costs: exact neighbours 0.8 s (scikit-learn, "
+    "brute force); umap-learn compiles its layout kernels in every fresh process (first fit "
+    "9.0 s against 2.9 s later; 26.5 s against 7.5 s at a load of 7), which numba's "
+    "Dispatcher.enable_caching turns into a one-off per installation (first fit of a fresh "
+    "process 6.4 s against 6.8 s for its second, same load)."
+)
+
+
 def _renamed(name: str) -> str:
     """A kept row's name, saying when it measured the previous default."""
     old = "default features, "
@@ -426,6 +452,7 @@ UMAP_CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
 }
 UMAP_DEFAULT = "default: UMAP space (neighbour encoder) + DEC, guard"
+UMAP_DEC_FREE = "UMAP space + DEC, learning_rate 0.1, no guard"
 UMAP_TODAY = "today's default (embedding: features, 3 KMeans starts, DEC, guard)"
 UMAP_PLAIN = "plain UMAP 5-d + KMeans (20 starts, no encoder)"
 
@@ -466,6 +493,8 @@ def umap_rows(seeds: list[int], add: Any) -> dict[str, float]:
             x = np.asarray(features[rows], dtype=np.float32)
             truth = weak_genre_labels(titles["listed_in"]).to_numpy()
             for name, (encoding, clustering) in UMAP_CONFIGS.items():
+                if not whole and name == UMAP_DEC_FREE:
+                    continue  # DEC's 2,000 free steps: the whole file shows them
                 started = time.perf_counter()
                 encoding_params = EncodingParams(
                     **(base["encoding"] | encoding | {"seed": seed})

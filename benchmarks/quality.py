@@ -267,9 +267,12 @@ def run(args: argparse.Namespace) -> None:
         # Saved after every seed: a long run that is stopped keeps what it measured.
         _save(seeds, rows, kept, embed_seconds, done=seeds[: seeds.index(seed) + 1])
     if "umap" in groups:
-        stability = umap_rows(seeds, add)
-        kept["stability"] = {**kept.get("stability", {}), **stability}
-        _save(seeds, rows, kept, embed_seconds, done=seeds)
+
+        def progress(stability: dict[str, float]) -> None:
+            kept["stability"] = {**kept.get("stability", {}), **stability}
+            _save(seeds, rows, kept, embed_seconds, done=seeds)
+
+        umap_rows(seeds, add, progress)
 
 
 def _default_row(summary: dict[str, Any]) -> str | None:
@@ -457,18 +460,18 @@ UMAP_TODAY = "today's default (embedding: features, 3 KMeans starts, DEC, guard)
 UMAP_PLAIN = "plain UMAP 5-d + KMeans (20 starts, no encoder)"
 
 
-def umap_rows(seeds: list[int], add: Any) -> dict[str, float]:
-    """Issue 22's rows on 850, 2,000 movies and the whole file; stability on the whole file.
+def umap_rows(seeds: list[int], add: Any, progress: Any) -> None:
+    """Issue 22's rows on the whole file, 2,000 and 850 movies; stability on the whole file.
 
-    Returns:
-        Mean ARI between every two seeds' clusters of the whole file, per row.
+    ``progress`` is called after every seed of every size with the mean ARI
+    between every two seeds' clusters of the whole file so far, per row, so
+    that a stopped run keeps what it measured. DEC without the guard (2,000
+    free steps) is measured on the whole file with the first seed only.
     """
-    import itertools
     import time
 
     import numpy as np
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
 
     from netflix_dec import space
     from netflix_dec.datasets import MapCache
@@ -481,7 +484,7 @@ def umap_rows(seeds: list[int], add: Any) -> dict[str, float]:
     base = _parameters()
     cache = MapCache(filepath=str(WORK / "quality-umap-space.npz"))
     labels: dict[str, list[np.ndarray]] = {}
-    for size in (*SUBSAMPLE_SIZES, len(clean)):
+    for size in (len(clean), *reversed(SUBSAMPLE_SIZES)):
         whole = size == len(clean)
         prefix = "whole file, same nodes: " if whole else f"{size} titles: "
         for seed in seeds:
@@ -493,8 +496,8 @@ def umap_rows(seeds: list[int], add: Any) -> dict[str, float]:
             x = np.asarray(features[rows], dtype=np.float32)
             truth = weak_genre_labels(titles["listed_in"]).to_numpy()
             for name, (encoding, clustering) in UMAP_CONFIGS.items():
-                if not whole and name == UMAP_DEC_FREE:
-                    continue  # DEC's 2,000 free steps: the whole file shows them
+                if name == UMAP_DEC_FREE and not (whole and seed == seeds[0]):
+                    continue  # 2,000 free DEC steps: once, on the whole file
                 started = time.perf_counter()
                 encoding_params = EncodingParams(
                     **(base["encoding"] | encoding | {"seed": seed})
@@ -554,6 +557,16 @@ def umap_rows(seeds: list[int], add: Any) -> dict[str, float]:
             )
             add(prefix + UMAP_PLAIN, agreement(truth, plain))
             labels.setdefault(prefix + UMAP_PLAIN, []).append(plain)
+            progress(_stability(labels))
+
+
+def _stability(labels: dict[str, list[Any]]) -> dict[str, float]:
+    """Mean ARI between every two seeds' clusters of the whole file, per row."""
+    import itertools
+
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
     return {
         name: round(
             float(

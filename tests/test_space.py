@@ -192,3 +192,10 @@ def test_dec_model_reassigns_every_training_title_in_any_batch(layout):
     order = np.random.default_rng(2).permutation(len(rows))
     again = dec.predict(model, rows[order], batch_size=7).argmax(axis=1)
     assert np.array_equal(again, q.argmax(axis=1)[order])
+
+
+def test_a_catalogue_smaller_than_the_neighbourhood_uses_every_title(layout):
+    rows = layout[0][::16]  # 10 titles, umap_neighbors 15
+    encoder, _ = nodes.pretrain_autoencoder(rows, _params(umap_neighbors=15))
+    assert encoder.get_layer("embedding").k == 9
+    assert np.isfinite(nodes.embed_titles(encoder, rows)).all()

@@ -115,7 +115,7 @@ def fit_umap(
             without a neighbour graph.
     """
     n = x.shape[0]
-    if n <= n_neighbors:
+    if n <= n_neighbors or n < 4:
         raise ValueError(
             f"encoding.umap_neighbors={n_neighbors} needs more titles than that; "
             f"got {n}. Lower umap_neighbors or use encoding.embedding: features."

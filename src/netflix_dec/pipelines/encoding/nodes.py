@@ -302,9 +302,18 @@ def space_encoder(
             len(rows),
             features.shape[0],
         )
+    # A catalogue smaller than the neighbourhood: every other title is a neighbour.
+    neighbours = min(params.umap_neighbors, len(rows) - 1)
+    if neighbours < params.umap_neighbors:
+        logger.warning(
+            "Only %d titles: UMAP uses %d neighbours, not encoding.umap_neighbors=%d.",
+            len(rows),
+            neighbours,
+            params.umap_neighbors,
+        )
     settings = {
         "n_components": params.umap_components,
-        "n_neighbors": params.umap_neighbors,
+        "n_neighbors": neighbours,
         "min_dist": params.umap_min_dist,
         "metric": params.umap_metric,
         "n_epochs": params.umap_epochs,
@@ -321,7 +330,7 @@ def space_encoder(
             "UMAP layout reused from %s (same rows, same settings).", cache.path
         )
     return space.build_space_encoder(
-        sample, positions, params.umap_neighbors, params.umap_temperature
+        sample, positions, neighbours, params.umap_temperature
     )
 
 

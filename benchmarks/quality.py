@@ -23,7 +23,7 @@ from benchmarks.harness import (
 
 RESULT = "quality"
 NEEDS_REAL_CSV = True
-GROUPS = ("default", "tfidf", "notebook", "quality", "variants", "subsamples")
+GROUPS = ("default", "tfidf", "notebook", "quality", "variants", "subsamples", "umap")
 N_CLUSTERS = 20  # the default's; every quality row clusters into as many
 SCORES = ("nmi", "ari", "accuracy", "non_empty_clusters", "moved", "nmi_gain")
 DEFAULT_START = "default: KMeans on the sentence features (DEC's start)"
@@ -106,6 +106,32 @@ NOTES = [
     "sentence features know: no autoencoder, KMeans on the normalised features as DEC's "
     "start, and DEC's clusters only when they separate at least as well.",
 ]
+
+
+# Issue 22: what chose the clustering space, measured in one process on the real
+# file's 6,131 sentence features (seeds 0-2, 20 clusters, weak labels as above),
+# before the nodes' rows of the umap group.
+NOTES.append(
+    "Clustering space alternatives (issue 22; 6,131 real movies, seeds 0-2 for UMAP and "
+    "KMeans, NMI mean, stability = mean ARI between the seeds): KMeans (3 starts) on the "
+    "384-d features 0.236, stability 0.519. Plain UMAP 5-d, 15 exact cosine neighbours, "
+    "min_dist 0: 500 epochs (umap-learn's default below 10,000 rows) + KMeans 20 starts "
+    "0.256 / 0.869 (3 starts 0.255 / 0.793), 7.3 s a fit; 200 epochs + KMeans 20 starts "
+    "0.257 / 0.809 (3 starts 0.256 / 0.735), 2.9 s; 30 neighbours 0.259 / 0.778; 10-d "
+    "0.257 / 0.815. Encoders for new titles on the 500-epoch layouts: a Keras MLP "
+    "(2 x 256 relu, MSE onto the positions, 30-60 epochs, R² 0.97-0.99) 0.256-0.257 / "
+    "0.741-0.800 and 18-31 s to train on the busy machine (2 x 512: 0.255 / 0.690, 58 s); the "
+    "neighbour encoder kept (kernel mean of the 15 nearest fitted titles' positions, "
+    "weights exp((s - s_max) / 0.05)) 0.256 / 0.872 on 500-epoch and 0.257 / 0.885 on "
+    "200-epoch layouts, with no training (uniform weights: 0.249 / 0.93, less NMI). "
+    "ParametricUMAP was not fitted here: the developers' guide measured 70 s for 2,000 "
+    "titles and 10 epochs, more than the whole run's budget. Hence the default: 200 epochs, "
+    "the neighbour encoder, KMeans 20 starts. Costs: exact neighbours 0.8 s (scikit-learn, "
+    "brute force); umap-learn compiles its layout kernels in every fresh process (first fit "
+    "9.0 s against 2.9 s later; 26.5 s against 7.5 s at a load of 7), which numba's "
+    "Dispatcher.enable_caching turns into a one-off per installation (first fit of a fresh "
+    "process 6.4 s against 6.8 s for its second, same load)."
+)
 
 
 def _renamed(name: str) -> str:
@@ -240,6 +266,13 @@ def run(args: argparse.Namespace) -> None:
             subsample_rows(seed, add)
         # Saved after every seed: a long run that is stopped keeps what it measured.
         _save(seeds, rows, kept, embed_seconds, done=seeds[: seeds.index(seed) + 1])
+    if "umap" in groups:
+
+        def progress(stability: dict[str, float]) -> None:
+            kept["stability"] = {**kept.get("stability", {}), **stability}
+            _save(seeds, rows, kept, embed_seconds, done=seeds)
+
+        umap_rows(seeds, add, progress)
 
 
 def _default_row(summary: dict[str, Any]) -> str | None:
@@ -299,6 +332,8 @@ def _save(
                 "and dec_clustering nodes on the subsample's rows of the real sentence features",
             },
             "sentence_embedding_seconds": embed_seconds,
+            # Issue 22: mean ARI between the seeds' clusters of the whole file.
+            "stability": kept.get("stability", {}),
             # Issue 7's baselines: the notebook, TF-IDF + KMeans, TF-IDF → SVD +
             # KMeans and autoencoder + KMeans (both feature kinds). Sentence +
             # KMeans and the quality environment are reported, not targets.
@@ -405,6 +440,204 @@ def subsample_rows(seed: int, add: Any) -> None:
             )
 
 
+# Issue 22: the clustering space. Each configuration runs the encoding and
+# dec_clustering nodes on the rows of the real sentence features, seed = run seed
+# (UMAP's, the encoder's and KMeans'), next to plain UMAP + KMeans.
+UMAP_CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "today's default (embedding: features, 3 KMeans starts, DEC, guard)": (
+        {"embedding": "features"},
+        {"kmeans_n_init": 3},
+    ),
+    "default: UMAP space (neighbour encoder) + DEC, guard": ({}, {}),
+    "UMAP space + DEC, learning_rate 0.1, no guard": (
+        {},
+        {"learning_rate": 0.1, "guard": "none"},
+    ),
+}
+UMAP_DEFAULT = "default: UMAP space (neighbour encoder) + DEC, guard"
+UMAP_DEC_FREE = "UMAP space + DEC, learning_rate 0.1, no guard"
+UMAP_TODAY = "today's default (embedding: features, 3 KMeans starts, DEC, guard)"
+UMAP_PLAIN = "plain UMAP 5-d + KMeans (20 starts, no encoder)"
+
+
+def umap_rows(seeds: list[int], add: Any, progress: Any) -> None:
+    """Issue 22's rows on the whole file, 2,000 and 850 movies; stability on the whole file.
+
+    ``progress`` is called after every seed of every size with the mean ARI
+    between every two seeds' clusters of the whole file so far, per row, so
+    that a stopped run keeps what it measured. DEC without the guard (2,000
+    free steps) is measured on the whole file with the first seed only.
+    """
+    import time
+
+    import numpy as np
+    from sklearn.cluster import KMeans
+
+    from netflix_dec import space
+    from netflix_dec.datasets import MapCache
+    from netflix_dec.evaluation import agreement, weak_genre_labels
+    from netflix_dec.params import DecClusteringParams, EncodingParams
+    from netflix_dec.pipelines.dec_clustering import nodes as dec_nodes
+    from netflix_dec.pipelines.encoding import nodes as encoding_nodes
+
+    clean, features = _real_features()
+    base = _parameters()
+    cache = MapCache(filepath=str(WORK / "quality-umap-space.npz"))
+    labels: dict[str, list[np.ndarray]] = {}
+    for size in (len(clean), *reversed(SUBSAMPLE_SIZES)):
+        whole = size == len(clean)
+        prefix = "whole file, same nodes: " if whole else f"{size} titles: "
+        for seed in seeds:
+            print(f"[quality umap] {size} titles, seed {seed}", flush=True)
+            rows = np.sort(
+                np.random.default_rng(seed).choice(len(clean), size, replace=False)
+            )
+            titles = clean.iloc[rows].reset_index(drop=True)
+            x = np.asarray(features[rows], dtype=np.float32)
+            truth = weak_genre_labels(titles["listed_in"]).to_numpy()
+            for name, (encoding, clustering) in UMAP_CONFIGS.items():
+                if name == UMAP_DEC_FREE and not (whole and seed == seeds[0]):
+                    continue  # 2,000 free DEC steps: once, on the whole file
+                started = time.perf_counter()
+                encoding_params = EncodingParams(
+                    **(base["encoding"] | encoding | {"seed": seed})
+                )
+                dec_params = DecClusteringParams(
+                    **(base["dec_clustering"] | clustering | {"seed": seed})
+                )
+                autoencoder, _ = encoding_nodes.pretrain_autoencoder(
+                    x, encoding_params, cache
+                )
+                embeddings = encoding_nodes.embed_titles(autoencoder, x)
+                _, q, dec_embeddings, start, record = dec_nodes.train_dec(
+                    autoencoder, x, dec_params
+                )
+                clusters = dec_nodes.assign_clusters(titles, q)
+                report = dec_nodes.evaluate_clustering(
+                    titles,
+                    clusters,
+                    start,
+                    embeddings,
+                    dec_embeddings,
+                    record,
+                    dec_params,
+                )
+                add(
+                    prefix + name,
+                    report["final"]
+                    | {
+                        "moved": report["dec"]["moved"],
+                        "nmi_gain": report["dec"]["nmi_gain"],
+                    },
+                )
+                labels.setdefault(prefix + name, []).append(
+                    clusters["cluster"].to_numpy()
+                )
+                print(
+                    f"    {time.perf_counter() - started:.0f} s, DEC moved "
+                    f"{100 * report['dec']['moved']:.1f}%, gain "
+                    f"{report['dec']['nmi_gain']:+.4f}: {record['outcome']}",
+                    flush=True,
+                )
+            # Plain UMAP + KMeans on the very layout the default used (cached).
+            settings = {
+                "n_components": encoding_params.umap_components,
+                "n_neighbors": encoding_params.umap_neighbors,
+                "min_dist": encoding_params.umap_min_dist,
+                "metric": encoding_params.umap_metric,
+                "n_epochs": encoding_params.umap_epochs,
+                "seed": seed,
+            }
+            unit = space.unit_rows(x)
+            positions = cache.lookup(space.space_key(unit, settings))
+            if positions is None:
+                positions = space.fit_umap(unit, **settings)
+            plain = KMeans(N_CLUSTERS, n_init=20, random_state=seed).fit_predict(
+                positions
+            )
+            add(prefix + UMAP_PLAIN, agreement(truth, plain))
+            labels.setdefault(prefix + UMAP_PLAIN, []).append(plain)
+            progress(_stability(labels))
+
+
+def _stability(labels: dict[str, list[Any]]) -> dict[str, float]:
+    """Mean ARI between every two seeds' clusters of the whole file, per row."""
+    import itertools
+
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    return {
+        name: round(
+            float(
+                np.mean(
+                    [
+                        adjusted_rand_score(a, b)
+                        for a, b in itertools.combinations(runs, 2)
+                    ]
+                )
+            ),
+            4,
+        )
+        for name, runs in labels.items()
+        if name.startswith("whole file") and len(runs) > 1
+    }
+
+
+def _umap_section(q: dict[str, Any]) -> list[str]:
+    """Issue 22's table: NMI ± std per size, stability on the whole file."""
+    names = [UMAP_TODAY, UMAP_PLAIN, *[n for n in UMAP_CONFIGS if n != UMAP_TODAY]]
+    stability = q.get("stability", {})
+    lines = [
+        "### The clustering space (issue 22): 850 and 2,000 movies and the whole file",
+        "",
+        "Same nodes as the rows above (encoding and dec_clustering on the rows of the real "
+        "sentence features), seed = run seed for UMAP, the encoder and KMeans. Stability: mean "
+        "ARI between the three seeds' clusters of the whole file (subsamples draw other titles "
+        "per seed, so have none).",
+        "",
+        "| configuration | 850 movies NMI | 2,000 movies NMI | whole file NMI | whole file stability | whole file DEC moved | whole file DEC's NMI gain |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in names:
+        whole = "whole file, same nodes: " + name
+        if whole not in q["mean"]:
+            continue
+        cells = [
+            _cell(q, f"{size} titles: {name}", "nmi")
+            if f"{size} titles: {name}" in q["mean"]
+            else ""
+            for size in SUBSAMPLE_SIZES
+        ]
+        value = stability.get(whole)
+        lines.append(
+            f"| {name} | {' | '.join(cells)} | {_cell(q, whole, 'nmi')} | "
+            f"{'' if value is None else f'{value:.3f}'} | {_cell(q, whole, 'moved')} | "
+            f"{_cell(q, whole, 'nmi_gain', 4)} |"
+        )
+    today, mine = (
+        q["mean"].get("whole file, same nodes: " + n)
+        for n in (UMAP_TODAY, UMAP_DEFAULT)
+    )
+    if today and mine:
+        lines += ["", "Targets (issue 22):", ""]
+        for size in SUBSAMPLE_SIZES:
+            a = q["mean"].get(f"{size} titles: {UMAP_TODAY}")
+            b = q["mean"].get(f"{size} titles: {UMAP_DEFAULT}")
+            if a and b:
+                lines.append(
+                    f"- {size} movies: default {b['nmi']:.3f} ≥ today's {a['nmi']:.3f} + 0.015: "
+                    f"**{yes(b['nmi'] >= a['nmi'] + 0.015)}**."
+                )
+        lines.append(
+            f"- Whole file: default {mine['nmi']:.3f} ≥ today's {today['nmi']:.3f} + 0.015: "
+            f"**{yes(mine['nmi'] >= today['nmi'] + 0.015)}**; stability "
+            f"{stability.get('whole file, same nodes: ' + UMAP_DEFAULT, float('nan')):.3f} ≥ 0.80: "
+            f"**{yes(stability.get('whole file, same nodes: ' + UMAP_DEFAULT, 0) >= 0.80)}**."
+        )
+    return lines
+
+
 def _cell(q: dict[str, Any], name: str, key: str, digits: int = 3) -> str:
     mean = q["mean"][name].get(key)
     if mean is None:
@@ -501,6 +734,8 @@ def section(q: dict[str, Any]) -> list[str]:
     targets = _subsample_targets(q)
     if targets:
         parts += ["", "Targets on the subsamples:", "", *targets]
+    if q.get("stability"):
+        parts += ["", *_umap_section(q)]
     for note in q.get("notes", []):
         parts += ["", note]
     if q.get("sentence_embedding_seconds"):

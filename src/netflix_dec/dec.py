@@ -40,6 +40,7 @@ from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from netflix_dec import space  # noqa: F401  (registers NeighbourSpace for loading)
 from netflix_dec.features import FeatureMatrix
 
 if TYPE_CHECKING:

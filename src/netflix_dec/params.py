@@ -134,7 +134,7 @@ class EncodingParams(_Params):
     """``encoding``: how descriptions become features, and the autoencoder."""
 
     features: Literal["tfidf", "sequence", "sentence"]
-    embedding: Literal["auto", "features", "autoencoder"]
+    embedding: Literal["auto", "umap", "features", "autoencoder"]
     max_words: int = Field(ge=2, le=1_000_000)
     # sequence: tokens kept per description (its first ones). A default here
     # too, so that configurations written before the cap keep working.
@@ -152,6 +152,15 @@ class EncodingParams(_Params):
     # "auto": bfloat16 arithmetic where the CPU has native bfloat16, else float32.
     sentence_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     shards: int = Field(default=1, ge=1, le=MAX_SHARDS)
+    # embedding: umap (auto with sentence features): the UMAP clustering space.
+    # Defaults here too, so that configurations written before it keep working.
+    umap_components: int = Field(default=5, ge=2, le=100)
+    umap_neighbors: int = Field(default=15, ge=2, le=200)
+    umap_min_dist: float = Field(default=0.0, ge=0, le=1)
+    umap_metric: Literal["cosine", "euclidean"] = "cosine"
+    umap_epochs: int = Field(default=200, ge=10, le=5_000)
+    umap_max_fit: int = Field(default=10_000, ge=100, le=1_000_000)
+    umap_temperature: float = Field(default=0.05, gt=0, le=10)
     seed: int = Seed
 
     @field_validator("dims")
@@ -183,12 +192,25 @@ class DecClusteringParams(_Params):
     kmeans_n_init: PositiveInt
     guard: Literal["silhouette", "none"]
     silhouette_sample: PositiveInt
+    # Seeds of KMeans re-fitted on the clustering space for the stability score
+    # in clustering_metrics.json (0: not measured). A default here too, so that
+    # configurations written before it keep working.
+    stability_seeds: int = Field(default=0, ge=0, le=20)
     top_words: PositiveInt = Field(le=50)
     examples: PositiveInt = Field(le=50)
     seed: int = Seed
     # previous: start from the previous run's clusters and keep their numbers
     # (netflix_dec.continuity); fresh: k-means++ starts, numbers from 0.
     continuity: Literal["previous", "fresh"] = "previous"
+
+    @field_validator("stability_seeds")
+    @classmethod
+    def _none_or_a_pair(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError(
+                "stability_seeds=1 compares nothing: use 0 (off) or at least 2 seeds"
+            )
+        return value
 
 
 class VisualizationParams(_Params):

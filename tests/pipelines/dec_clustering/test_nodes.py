@@ -283,3 +283,30 @@ def test_silhouettes_read_only_their_sample_of_memory_mapped_embeddings(
         titles, clusters, labels, mapped, mapped, training, params(silhouette_sample=10)
     )
     assert seen == [10] and report["final"]["silhouette"] > 0.5
+
+
+def test_stability_is_reported_only_when_asked_and_sees_ambiguity():
+    clusters = nodes.assign_clusters(TITLES, Q)
+    embeddings = np.array([[0, 0], [0, 1], [5, 5], [5, 6]], dtype=np.float32)
+    args = (
+        TITLES,
+        clusters,
+        np.array([0, 0, 1, 1]),
+        embeddings,
+        embeddings,
+        {"iterations": 20, "stop_reason": "maxiter", "kept_start": False},
+    )
+    assert "stability" not in nodes.evaluate_clustering(*args, params())
+    report = nodes.evaluate_clustering(*args, params(stability_seeds=3))
+    assert report["stability"]["seeds"] == [0, 1, 2]
+    assert report["stability"]["mean_ari"] == pytest.approx(1.0)
+    # Points on a ring have no two clusters that every seed finds.
+    angle = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    ring = np.column_stack([np.cos(angle), np.sin(angle)]).astype(np.float32)
+    scores = nodes.seed_stability(ring, params(n_clusters=6, stability_seeds=4))
+    assert scores["mean_ari"] < 0.9
+
+
+def test_one_stability_seed_is_refused():
+    with pytest.raises(ValidationError, match="stability_seeds=1 compares nothing"):
+        params(stability_seeds=1)

@@ -151,7 +151,7 @@ def test_loss_curve_has_one_point_per_epoch():
 def test_sentence_features_are_clustered_as_they_are():
     features = np.random.default_rng(0).normal(size=(30, 12)).astype(np.float32)
     embedding, history = nodes.pretrain_autoencoder(
-        features, params(features="sentence")
+        features, params(features="sentence", embedding="features")
     )
     # No bottleneck: the embedding is the features at unit length, nothing trained.
     assert history == {"loss": []} and not embedding.weights
@@ -167,7 +167,8 @@ def test_sentence_features_are_clustered_as_they_are():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"features": "sentence"}, "features"),
+        ({"features": "sentence"}, "umap"),
+        ({"features": "sentence", "embedding": "features"}, "features"),
         ({"features": "tfidf"}, "autoencoder"),
         ({"features": "sequence"}, "autoencoder"),
         ({"features": "sentence", "embedding": "autoencoder"}, "autoencoder"),

@@ -561,6 +561,8 @@ def evaluate_clustering(
             "outcome": training.get("outcome", ""),
         },
     }
+    if params.stability_seeds:
+        report["stability"] = seed_stability(embeddings, params)
     if not has_genres:
         logger.info(
             "Clusters in use %d/%d; no agreement with genres (listed_in: not in this "
@@ -655,3 +657,41 @@ def report_cluster_changes(
 def export_cluster_names(summary: dict[str, Any]) -> pd.DataFrame:
     """The generated names in the names file's format: a start for the user's."""
     return continuity.names_table(summary, "generated_name")
+
+
+def seed_stability(
+    embeddings: np.ndarray, params: DecClusteringParams
+) -> dict[str, Any]:
+    """How much of the KMeans start other seeds find again: mean ARI between seeds.
+
+    KMeans with ``kmeans_n_init`` starts and seeds ``seed, seed + 1, ...``
+    (``stability_seeds`` of them) on the clustering space this run made. The
+    space's own seed (UMAP's layout) is held: the quality benchmark varies it
+    too (benchmarks/results/results.md).
+    """
+    import itertools
+
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    seeds = [params.seed + index for index in range(params.stability_seeds)]
+    points = np.asarray(embeddings, dtype=np.float32)
+    runs = [
+        KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=seed)
+        .fit(points)
+        .labels_
+        for seed in seeds
+    ]
+    scores = [adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)]
+    logger.info(
+        "Stability over KMeans seeds %s: mean ARI %.3f (min %.3f).",
+        seeds,
+        np.mean(scores),
+        np.min(scores),
+    )
+    return {
+        "seeds": seeds,
+        "mean_ari": round(float(np.mean(scores)), 4),
+        "min_ari": round(float(np.min(scores)), 4),
+        "what": "KMeans of each seed on this run's clustering space; the space's own seed is held",
+    }

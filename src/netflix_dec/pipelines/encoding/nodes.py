@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from netflix_dec.datasets import FeatureCache
+from netflix_dec.datasets import FeatureCache, MapCache
 from netflix_dec.features import FeatureMatrix, sentence_settings
 from netflix_dec.features import encode as encode_features
 from netflix_dec.lazy import Figure, KerasModel, pyplot
@@ -175,10 +175,14 @@ def resolve_dims(params: EncodingParams, n_features: int) -> list[int]:
 
 
 def embedding_kind(params: EncodingParams) -> str:
-    """``features`` or ``autoencoder``: what the clustering layer clusters.
+    """``umap``, ``features`` or ``autoencoder``: what the clustering layer clusters.
 
-    ``auto`` clusters sentence features as they are and pretrains the
-    autoencoder for TF-IDF and sequences. On the real catalogue KMeans on the
+    ``auto`` clusters sentence features in their UMAP space
+    (:mod:`netflix_dec.space`; on the real file +0.015 NMI against genres and
+    seed-to-seed ARI from 0.52 to above 0.8 over KMeans on the features) and
+    pretrains the autoencoder for TF-IDF and sequences: sparse TF-IDF rows
+    have no dense neighbour encoder, and neither was measured in UMAP.
+    Before UMAP (``features``): on the real catalogue KMeans on the
     384-d sentence features scores 0.228 NMI against genres and the
     autoencoder's 10-d bottleneck 0.190 (0.160 against 0.259 on 850 titles):
     trained on a few thousand rows, the bottleneck loses more of what the
@@ -187,11 +191,13 @@ def embedding_kind(params: EncodingParams) -> str:
     """
     if params.embedding != "auto":
         return params.embedding
-    return "features" if params.features == "sentence" else "autoencoder"
+    return "umap" if params.features == "sentence" else "autoencoder"
 
 
 def pretrain_autoencoder(
-    features: FeatureMatrix, params: EncodingParams
+    features: FeatureMatrix,
+    params: EncodingParams,
+    space_cache: MapCache | None = None,
 ) -> tuple[KerasModel, dict[str, list[float]]]:
     """Build and train the autoencoder, or the feature embedding that needs none.
 
@@ -199,7 +205,8 @@ def pretrain_autoencoder(
         ``(autoencoder, history)``; :func:`netflix_dec.dec.encoder_of` finds
         the encoder inside. With the feature embedding (see
         :func:`embedding_kind`) the model is the L2-normalising embedding
-        itself and the history is empty: there is nothing to pretrain.
+        itself and the history is empty: there is nothing to pretrain; with
+        the UMAP space it is the space's encoder (:func:`space_encoder`).
     """
     import keras
 
@@ -210,6 +217,8 @@ def pretrain_autoencoder(
         raise ValueError(
             f"Need at least 2 titles to train on, got {features.shape[0]}."
         )
+    if embedding_kind(params) == "umap":
+        return space_encoder(features, params, space_cache), {"loss": []}
     if embedding_kind(params) == "features":
         if sparse.issparse(features):
             raise ValueError(
@@ -266,6 +275,63 @@ def pretrain_autoencoder(
             params.epochs,
         )
     return autoencoder, history
+
+
+def space_encoder(
+    features: FeatureMatrix, params: EncodingParams, cache: MapCache | None
+) -> KerasModel:
+    """UMAP of the features (or of a sample) and the Keras encoder into it.
+
+    The layout is looked up in ``cache`` under a hash of the fitted rows and
+    every setting (:func:`netflix_dec.space.space_key`) before it is fitted.
+    """
+    from netflix_dec import space
+    from netflix_dec.datasets import read_rows
+
+    if sparse.issparse(features):
+        raise ValueError(
+            f"encoding.embedding is umap, but the {params.features} features are "
+            "sparse; use embedding: autoencoder (or auto) for them."
+        )
+    rows = space.fit_sample(features.shape[0], params.umap_max_fit, params.seed)
+    sample = space.unit_rows(read_rows(features, rows))
+    if len(rows) < features.shape[0]:
+        logger.info(
+            "UMAP fitted on %d of %d titles (encoding.umap_max_fit); the encoder "
+            "places the others.",
+            len(rows),
+            features.shape[0],
+        )
+    # A catalogue smaller than the neighbourhood: every other title is a neighbour.
+    neighbours = min(params.umap_neighbors, len(rows) - 1)
+    if neighbours < params.umap_neighbors:
+        logger.warning(
+            "Only %d titles: UMAP uses %d neighbours, not encoding.umap_neighbors=%d.",
+            len(rows),
+            neighbours,
+            params.umap_neighbors,
+        )
+    settings = {
+        "n_components": params.umap_components,
+        "n_neighbors": neighbours,
+        "min_dist": params.umap_min_dist,
+        "metric": params.umap_metric,
+        "n_epochs": params.umap_epochs,
+        "seed": params.seed,
+    }
+    key = space.space_key(sample, settings)
+    positions = cache.lookup(key) if cache is not None else None
+    if positions is None:
+        positions = space.fit_umap(sample, **settings)
+        if cache is not None:
+            cache.store(key, positions)
+    else:
+        logger.info(
+            "UMAP layout reused from %s (same rows, same settings).", cache.path
+        )
+    return space.build_space_encoder(
+        sample, positions, neighbours, params.umap_temperature
+    )
 
 
 def embed_titles(autoencoder: KerasModel, features: FeatureMatrix) -> np.ndarray:

@@ -25,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             *_encode_nodes(shards),
             node(
                 nodes.pretrain_autoencoder,
-                ["features", "params:encoding"],
+                ["features", "params:encoding", "space_cache"],
                 ["autoencoder", "pretraining_history"],
                 name="pretrain_autoencoder",
             ),

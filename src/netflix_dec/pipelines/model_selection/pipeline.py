@@ -10,8 +10,8 @@ from . import nodes
 
 # The space dec_clustering clusters in: its KMeans start is fitted on the
 # encoder's output for the features, which the encoding pipeline saves as
-# `embeddings` (the autoencoder's bottleneck, or the sentence features as they
-# are when there is no autoencoder).
+# `embeddings` (the sentence features' UMAP space by default, the autoencoder's
+# bottleneck, or the sentence features as they are with embedding: features).
 CLUSTERING_SPACE = "embeddings"
 
 

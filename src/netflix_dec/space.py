@@ -1,0 +1,282 @@
+"""The clustering space of sentence features: UMAP, and a Keras encoder into it.
+
+A plain library module (no Kedro). KMeans on the 384-d sentence features finds
+clusters that two seeds agree on only half of (ARI 0.52 on the real file):
+in 384 dimensions many titles sit between clusters. UMAP (umap-learn, the
+library BERTopic uses) lays the titles' cosine neighbour graph out in a few
+dimensions where those neighbourhoods are kept and the space between them is
+emptied, and KMeans on the layout agrees better with genres and with itself
+(benchmarks/results/results.md).
+
+UMAP positions only the titles it was fitted on. New titles must reach the
+same space without a refit, one title at a time or in any batch, and the
+training titles must land exactly where their clusters were made. So the
+space is a Keras encoder, :func:`build_space_encoder`: a title's position is
+the kernel-weighted mean of the UMAP positions of its ``k`` nearest fitted
+titles (cosine similarity, weights ``exp((s - s_max) / temperature)``). It is
+a pure function of one row, needs no training, and the training titles'
+clustering space is its output, so assigning the training file reproduces
+their clusters. On the real file it also lifted seed-to-seed agreement
+(the neighbours' mean smooths each layout's own noise) at the same NMI; a
+Keras MLP regressed onto the positions lost agreement and took longer.
+
+Costs: neighbours are exact (scikit-learn, brute force) and passed to UMAP as
+``precomputed_knn``, so pynndescent's numba search never compiles. UMAP's
+own numba kernels are compiled once and cached on disk
+(:func:`_cache_umap_kernels`), not per process. ``import umap`` happens only
+when a layout is fitted (it imports TensorFlow). Large catalogues are fitted
+on a sample of ``max_fit`` titles; the encoder places the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from importlib.metadata import version
+from typing import Any
+
+import keras
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+EMBEDDING_LAYER = "embedding"
+"""The encoder's output layer; :func:`netflix_dec.dec.encoder_of` looks it up."""
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    rows = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
+
+
+def exact_neighbours(
+    x: np.ndarray, n_neighbors: int, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``n_neighbors`` nearest rows (itself first) and distances.
+
+    Brute force in scikit-learn: 1 s for the real file's 6,131 × 384 rows,
+    against about 21 s of numba compilation for pynndescent's approximate
+    search in every fresh process.
+    """
+    import sklearn
+    from sklearn.neighbors import NearestNeighbors
+
+    search = NearestNeighbors(
+        n_neighbors=n_neighbors, metric=metric, algorithm="brute"
+    ).fit(x)
+    # Distances in chunks of 256 MB: scikit-learn's default 1 GB chunk raised a
+    # 20,000-title fit's peak by about that much.
+    with sklearn.config_context(working_memory=256):
+        distances, indices = search.kneighbors(x)
+    return indices.astype(np.int32), np.maximum(distances, 0).astype(np.float32)
+
+
+def _cache_umap_kernels() -> None:
+    """Have numba cache UMAP's compiled kernels on disk, not only in the process.
+
+    umap-learn 0.5 compiles its layout kernels (and the fuzzy graph's) without
+    ``cache=True``: every fresh process paid several seconds of compilation
+    (6 s of a 9 s first fit on the real file). Numba's
+    ``Dispatcher.enable_caching`` turns its file cache on for a function
+    already decorated; later processes load the machine code instead. The
+    parallel layout kernel shares its Python function with the serial one and
+    so its cache file: it is left alone (a seeded UMAP runs serially).
+    """
+    from numba.core.registry import CPUDispatcher
+    from umap import layouts, umap_, utils
+
+    for module in (umap_, layouts, utils):
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher) and not name.endswith("_parallel"):
+                value.enable_caching()
+
+
+def fit_umap(
+    x: np.ndarray,
+    *,
+    n_components: int,
+    n_neighbors: int,
+    min_dist: float,
+    metric: str,
+    n_epochs: int,
+    seed: int,
+) -> np.ndarray:
+    """UMAP positions of ``x``'s rows, from exact neighbours (see module docs).
+
+    Returns:
+        ``(n_rows, n_components)`` float32 positions.
+
+    Raises:
+        ValueError: Fewer rows than ``n_neighbors + 1`` would leave UMAP
+            without a neighbour graph.
+    """
+    n = x.shape[0]
+    if n <= n_neighbors or n < 4:
+        raise ValueError(
+            f"encoding.umap_neighbors={n_neighbors} needs more titles than that; "
+            f"got {n}. Lower umap_neighbors or use encoding.embedding: features."
+        )
+    import umap  # lazily: it imports TensorFlow and numba
+
+    _cache_umap_kernels()
+    started = time.perf_counter()
+    indices, distances = exact_neighbours(x, n_neighbors, metric)
+    searched = time.perf_counter() - started
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors,
+        n_components=n_components,
+        min_dist=min_dist,
+        metric=metric,
+        n_epochs=n_epochs,
+        random_state=seed,
+        # A seeded layout runs on one thread anyway; saying so silences the warning.
+        n_jobs=1,
+        precomputed_knn=(indices, distances, None),
+        # Spectral initialisation needs more rows than components + 1.
+        init="spectral" if n > n_components + 1 else "random",
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        # No NNDescent index is kept: new titles go through the encoder, never
+        # through UMAP's transform, which is what the warning is about.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        positions = reducer.fit_transform(x)
+    logger.info(
+        "UMAP of %d titles to %d-d (%d neighbours, %s, min_dist %g, %d epochs): "
+        "neighbours %.1f s, layout %.1f s.",
+        n,
+        n_components,
+        n_neighbors,
+        metric,
+        min_dist,
+        n_epochs,
+        searched,
+        time.perf_counter() - started - searched,
+    )
+    return np.asarray(positions, dtype=np.float32)
+
+
+def space_key(x: np.ndarray, settings: dict[str, Any]) -> str:
+    """A hash naming a layout completely: the rows' bytes, settings, versions."""
+    digest = hashlib.sha256()
+    rows = np.ascontiguousarray(x, dtype=np.float32)
+    digest.update(str(rows.shape).encode())
+    digest.update(memoryview(rows).cast("B"))
+    described = {
+        **settings,
+        "umap-learn": version("umap-learn"),
+        "scikit-learn": version("scikit-learn"),
+    }
+    digest.update(json.dumps(described, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def fit_sample(n_rows: int, max_fit: int, seed: int) -> np.ndarray:
+    """The rows UMAP is fitted on: all of them, or ``max_fit`` drawn by ``seed``."""
+    if n_rows <= max_fit:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_rows, size=max_fit, replace=False))
+
+
+@keras.saving.register_keras_serializable(package="netflix_dec")
+class NeighbourSpace(keras.layers.Layer):
+    """Place rows by the UMAP positions of their nearest fitted titles.
+
+    ``landmarks`` are the fitted titles' unit-length features, ``positions``
+    their UMAP positions. A row's output is the mean of the positions of its
+    ``k`` most cosine-similar landmarks, weighted by
+    ``exp((s - s_max) / temperature)``: with a small temperature the nearest
+    dominates, so a fitted title lands next to its own position. Rows do not
+    interact: the output of a row is the same in any batch and any order.
+    The weights are not trainable (DEC trains its centroids only).
+    """
+
+    def __init__(
+        self,
+        n_landmarks: int,
+        n_features: int,
+        n_components: int,
+        k: int,
+        temperature: float,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.n_landmarks = int(n_landmarks)
+        self.n_features = int(n_features)
+        self.n_components = int(n_components)
+        self.k = int(min(k, n_landmarks))
+        self.temperature = float(temperature)
+        self.landmarks = self.add_weight(
+            name="landmarks",
+            shape=(self.n_landmarks, self.n_features),
+            initializer="zeros",
+            trainable=False,
+        )
+        self.positions = self.add_weight(
+            name="positions",
+            shape=(self.n_landmarks, self.n_components),
+            initializer="zeros",
+            trainable=False,
+        )
+
+    def call(self, inputs: Any) -> Any:
+        ops = keras.ops
+        rows = inputs / ops.maximum(
+            ops.sqrt(ops.sum(ops.square(inputs), axis=1, keepdims=True)), 1e-12
+        )
+        similarity = ops.matmul(rows, ops.transpose(self.landmarks))
+        nearest, index = ops.top_k(similarity, self.k, sorted=True)
+        weights = ops.softmax((nearest - nearest[:, :1]) / self.temperature, axis=1)
+        neighbours = ops.take(self.positions, index, axis=0)
+        return ops.sum(ops.expand_dims(weights, -1) * neighbours, axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, int]:
+        return (input_shape[0], self.n_components)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "n_landmarks": self.n_landmarks,
+            "n_features": self.n_features,
+            "n_components": self.n_components,
+            "k": self.k,
+            "temperature": self.temperature,
+        }
+
+
+def build_space_encoder(
+    landmarks: np.ndarray,
+    positions: np.ndarray,
+    k: int,
+    temperature: float,
+) -> keras.Model:
+    """The Keras encoder features → clustering space (see :class:`NeighbourSpace`).
+
+    Args:
+        landmarks: The fitted titles' features (normalised here).
+        positions: Their UMAP positions, one row each.
+        k: Landmarks each row is placed by (UMAP's ``n_neighbors``).
+        temperature: Of the similarity weights; smaller trusts the nearest more.
+    """
+    if landmarks.shape[0] != positions.shape[0]:
+        raise ValueError(
+            f"{landmarks.shape[0]} landmarks but {positions.shape[0]} positions."
+        )
+    inputs = keras.Input(shape=(landmarks.shape[1],), name="features")
+    layer = NeighbourSpace(
+        landmarks.shape[0],
+        landmarks.shape[1],
+        positions.shape[1],
+        k,
+        temperature,
+        name=EMBEDDING_LAYER,
+    )
+    outputs = layer(inputs)
+    layer.set_weights([unit_rows(landmarks), np.asarray(positions, np.float32)])
+    return keras.Model(inputs, outputs, name="encoder")

@@ -716,17 +716,20 @@ class _BadShardError(Exception):
         self.shard, self.problem = shard, problem
 
 
-def map_positions_problem(positions: Any, rows: int | None) -> str | None:
+def map_positions_problem(
+    positions: Any, rows: int | None, width: int = 2
+) -> str | None:
     """What is wrong with stored map positions, or None when they fit.
 
-    Positions are a (titles, 2) float array of finite values; a stored entry
-    of strings or NaNs would otherwise become a ``points.json`` of garbage.
+    Positions are a (titles, ``width``) float array of finite values (2 for a
+    t-SNE map, the number of components for a UMAP layout); a stored entry of
+    strings or NaNs would otherwise become a ``points.json`` of garbage.
     """
     if not isinstance(positions, np.ndarray) or positions.dtype.kind != "f":
         kind = getattr(positions, "dtype", type(positions).__name__)
         return f"positions of type {kind}, expected floats"
-    if positions.ndim != 2 or positions.shape[1] != 2:
-        return f"positions of shape {positions.shape}, expected (titles, 2)"
+    if positions.ndim != 2 or positions.shape[1] != width:
+        return f"positions of shape {positions.shape}, expected (titles, {width})"
     if rows is not None and positions.shape[0] != rows:
         return f"{positions.shape[0]} positions for {rows} titles"
     if not np.isfinite(positions).all():
@@ -1013,10 +1016,12 @@ class MapCache(_CacheDataset):
         """The file the entry is stored in (for log messages)."""
         return self._path
 
-    def lookup(self, key: str, rows: int | None = None) -> np.ndarray | None:
+    def lookup(
+        self, key: str, rows: int | None = None, width: int = 2
+    ) -> np.ndarray | None:
         """The positions stored under ``key``, or None when the entry is another's.
 
-        An entry that is not ``rows`` finite 2-D positions (see
+        An entry that is not ``rows`` finite positions of ``width`` (see
         :func:`map_positions_problem`) is ignored with a warning naming the
         file: the map is fitted again and the next store replaces it.
         """
@@ -1030,7 +1035,7 @@ class MapCache(_CacheDataset):
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             logger.warning("Map cache: ignoring unreadable %s (%s).", self._path, error)
             return None
-        problem = map_positions_problem(positions, rows)
+        problem = map_positions_problem(positions, rows, width)
         if problem is not None:
             logger.warning(
                 "Map cache: ignoring %s, which holds %s; the map is fitted again.",

@@ -320,7 +320,11 @@ def space_encoder(
         "seed": params.seed,
     }
     key = space.space_key(sample, settings)
-    positions = cache.lookup(key) if cache is not None else None
+    positions = (
+        cache.lookup(key, rows=len(sample), width=params.umap_components)
+        if cache is not None
+        else None
+    )
     if positions is None:
         positions = space.fit_umap(sample, **settings)
         if cache is not None:

@@ -523,7 +523,7 @@ def check_sqlite_store(uri: str | None) -> None:
             "set mlflow_tracking_uri in conf/*/mlflow.yml to another file."
         )
     folder = path if path.exists() else path.parent
-    if not folder.is_dir():
+    if folder != path and not folder.is_dir():
         raise OSError(
             f"The MLflow store {path} cannot be made: {folder} is not a folder."
         )

@@ -158,7 +158,7 @@ class EncodingParams(_Params):
     umap_neighbors: int = Field(default=15, ge=2, le=200)
     umap_min_dist: float = Field(default=0.0, ge=0, le=1)
     umap_metric: Literal["cosine", "euclidean"] = "cosine"
-    umap_epochs: int = Field(default=200, ge=10, le=5_000)
+    umap_epochs: int = Field(default=500, ge=10, le=5_000)
     umap_max_fit: int = Field(default=10_000, ge=100, le=1_000_000)
     umap_temperature: float = Field(default=0.05, gt=0, le=10)
     seed: int = Seed

@@ -199,6 +199,11 @@ def _artifact_dataset(name: str, value: Any, folder: Path) -> AbstractDataset:
     if isinstance(value, FeatureCache):
         dataset = NoFeatureCacheDataset(filepath=f"{stem}.txt")
         value = f"{name}: a served model computes each request's rows and keeps none.\n"
+    elif value is None:
+        # An optional input the training run had nothing for (the previous
+        # assign run's titles, a names file): the served model has none either.
+        dataset = AbsentInputDataset(filepath=f"{stem}.txt")
+        value = f"{name}: absent when the model was exported; loads as None.\n"
     elif isinstance(value, pd.DataFrame):
         dataset = ParquetDataset(filepath=f"{stem}.parquet")
     elif isinstance(value, dict | list):
@@ -325,6 +330,26 @@ class NoFeatureCacheDataset(AbstractDataset[str, NoFeatureCache]):
 
     def load(self) -> NoFeatureCache:
         return NoFeatureCache()
+
+    def save(self, data: str) -> None:
+        self._filepath.write_text(data, encoding="utf-8")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+
+class AbsentInputDataset(AbstractDataset[str, None]):
+    """A note file that loads as None: an optional input that was absent.
+
+    kedro-mlflow packs a file for each input of the served pipeline, and a
+    plain dataset refuses to save None.
+    """
+
+    def __init__(self, *, filepath: str) -> None:
+        self._filepath = Path(filepath)
+
+    def load(self) -> None:
+        return None
 
     def save(self, data: str) -> None:
         self._filepath.write_text(data, encoding="utf-8")

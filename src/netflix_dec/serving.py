@@ -203,7 +203,7 @@ def _artifact_dataset(name: str, value: Any, folder: Path) -> AbstractDataset:
         # An optional input the training run had nothing for (the previous
         # assign run's titles, a names file): the served model has none either.
         dataset = AbsentInputDataset(filepath=f"{stem}.txt")
-        value = f"{name}: absent when the model was exported; loads as None.\n"
+        value = AbsentInputDataset.NOTE
     elif isinstance(value, pd.DataFrame):
         dataset = ParquetDataset(filepath=f"{stem}.parquet")
     elif isinstance(value, dict | list):
@@ -307,7 +307,7 @@ class NoFeatureCache:
     row missing and stores none.
     """
 
-    def lookup(self, keys: Sequence[str]) -> Any:
+    def lookup(self, keys: Sequence[str], expected: Any = None) -> Any:
         from netflix_dec.datasets import CacheLookup
 
         return CacheLookup(
@@ -338,21 +338,26 @@ class NoFeatureCacheDataset(AbstractDataset[str, NoFeatureCache]):
         return {"filepath": str(self._filepath)}
 
 
-class AbsentInputDataset(AbstractDataset[str, None]):
-    """A note file that loads as None: an optional input that was absent.
+class AbsentInputDataset(AbstractDataset[Any, pd.DataFrame]):
+    """A note file that loads as an empty table: an optional input that was absent.
 
-    kedro-mlflow packs a file for each input of the served pipeline, and a
-    plain dataset refuses to save None.
+    The only optional input of the served pipeline is the previous assign
+    run's titles, which a served model never has; the assign node reads an
+    empty table as "no previous assign run". kedro-mlflow packs a file for
+    each input and saves every artifact again when the model loads, and Kedro
+    refuses to save None, hence a note file rather than None.
     """
+
+    NOTE = "An optional input, absent when the model was exported: an empty table.\n"
 
     def __init__(self, *, filepath: str) -> None:
         self._filepath = Path(filepath)
 
-    def load(self) -> None:
-        return None
+    def load(self) -> pd.DataFrame:
+        return pd.DataFrame()
 
-    def save(self, data: str) -> None:
-        self._filepath.write_text(data, encoding="utf-8")
+    def save(self, data: Any) -> None:
+        self._filepath.write_text(self.NOTE, encoding="utf-8")
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}

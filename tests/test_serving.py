@@ -138,6 +138,9 @@ def server(exported: dict):
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "KEDRO_DISABLE_TELEMETRY": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        # `mlflow models serve` starts `uvicorn` from PATH: the venv's, as an
+        # activated venv would have it (make and CI call .venv/bin/pytest).
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     mlflow = Path(sys.executable).parent / "mlflow"
     log = (exported["root"] / "server.log").open("w")
@@ -165,7 +168,8 @@ def server(exported: dict):
                 time.sleep(1)
         yield f"{url}/invocations"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:  # a server that died is reported above
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

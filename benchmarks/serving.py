@@ -104,8 +104,10 @@ def _serve(root: Path) -> tuple[subprocess.Popen, str, float]:
         # MLflow's default is 60 s: 1,000 titles take longer on a busy machine.
         "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT": "600",
     }
-    command = ["mlflow", "models", "serve", "-m", str(root / MODEL)]
-    command[0] = str(Path(kedro_command()[0]).parent / "mlflow")
+    bin_dir = Path(kedro_command()[0]).parent
+    # The server starts `uvicorn` from PATH: the venv's, as an activated venv has it.
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    command = [str(bin_dir / "mlflow"), "models", "serve", "-m", str(root / MODEL)]
     started = time.perf_counter()
     process = subprocess.Popen(
         [*command, "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],

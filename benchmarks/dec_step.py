@@ -22,12 +22,12 @@ def run(args: argparse.Namespace) -> None:
     Both train the encoder + clustering layer on the KL loss with SGD, on
     random data of the catalogue's size, after one warm-up call each.
     ``dec.fit_dec`` runs its iterations as one ``fit`` call per target update
-    on the tf.data pipeline timed here (``dec.batches``).
+    on the tf.data pipeline timed here (``batching.batches``).
     """
     import keras
     import numpy as np
 
-    from netflix_dec import dec
+    from netflix_dec import batching, dec
 
     iterations = args.iterations
     rows = []
@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> None:
             model.compile(
                 keras.optimizers.SGD(0.01, momentum=0.9), loss="kl_divergence"
             )
-            p = dec.target_distribution(dec.predict(model, x))
+            p = dec.target_distribution(batching.predict(model, x))
             if method == "fit":
-                data = dec.batches(x, batch, (p,), shuffle_seed=0).repeat()
+                data = batching.batches(x, batch, (p,), shuffle_seed=0).repeat()
                 model.fit(data, steps_per_epoch=10, epochs=1, shuffle=False, verbose=0)
                 started = time.perf_counter()
                 model.fit(
@@ -90,7 +90,7 @@ def section(d: dict[str, Any]) -> list[str]:
     return [
         f"## DEC training step ({d['machine']['date']}, {d['iterations']} iterations, ms per iteration)",
         "",
-        "| setting | Python loop of Keras 3 `train_on_batch` | `fit` on `dec.batches`, as `dec.fit_dec` runs it |",
+        "| setting | Python loop of Keras 3 `train_on_batch` | `fit` on `batching.batches`, as `dec.fit_dec` runs it |",
         "| --- | ---: | ---: |",
         *[
             f"| {r['setting']} | {r['train_on_batch_ms']} | {r['fit_dec_ms']} |"

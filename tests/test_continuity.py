@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from kedro.io import DataCatalog
 
-from netflix_dec import continuity
+from netflix_dec import continuity, naming
 from netflix_dec.params import DecClusteringParams
 from netflix_dec.pipelines.dec_clustering import nodes
 
@@ -119,21 +119,21 @@ def test_a_names_file_overrides_generated_names_and_reports_gone_ones(caplog):
             {"cluster": 5, "name": "goal, striker"},
         ]
     }
-    names = continuity.read_names(
+    names = naming.read_names(
         pd.DataFrame({"cluster": [5, 9], "name": ["Football", "Old one"]})
     )
-    named = continuity.apply_names(summary, names)
+    named = naming.apply_names(summary, names)
     assert [c["name"] for c in named["clusters"]] == ["ghost, inn", "Football"]
     assert named["clusters"][1]["generated_name"] == "goal, striker"
     assert [c["named_by"] for c in named["clusters"]] == ["generated", "user"]
     assert named["names_of_gone_clusters"] == [{"cluster": 9, "name": "Old one"}]
     assert "9 (Old one)" in caplog.text
-    table = continuity.names_table(named)
+    table = naming.names_table(named)
     assert table.to_dict("list") == {
         "cluster": [0, 5],
         "name": ["ghost, inn", "goal, striker"],
     }
-    assert continuity.read_names(None) == {}
+    assert naming.read_names(None) == {}
 
 
 @pytest.mark.parametrize(
@@ -146,8 +146,8 @@ def test_a_names_file_overrides_generated_names_and_reports_gone_ones(caplog):
     ],
 )
 def test_a_bad_names_file_is_refused_naming_the_file(frame, message):
-    with pytest.raises(continuity.NamesFileError, match=message):
-        continuity.read_names(frame, "data/01_raw/cluster_names.csv")
+    with pytest.raises(naming.NamesFileError, match=message):
+        naming.read_names(frame, "data/01_raw/cluster_names.csv")
 
 
 def test_moved_since_counts_titles_of_the_previous_assign_in_another_cluster():
@@ -288,9 +288,7 @@ def test_the_map_and_explorer_draw_numbers_beyond_the_cluster_count():
         "sampled": False,
         "n_clusters": 2,
         "clusters_in_use": 2,
-        "words": {
-            str(k): v for k, v in points_table.words_from_summary(summary).items()
-        },
+        "words": {str(k): v for k, v in naming.cluster_names(summary).items()},
         "source_name": "input features",
         "skipped": None,
     }
@@ -327,7 +325,7 @@ def test_dec_starts_from_the_given_centroids():
     start = dec.fit_dec(
         dec.build_feature_embedding(3),
         x,
-        PARAMS.model_copy(update={"n_clusters": 3, "maxiter": 1}),
+        dec.DecConfig.of(PARAMS.model_copy(update={"n_clusters": 3, "maxiter": 1})),
         verbose=False,
         initial_centroids=lambda z: continuity.start_centroids(z, before, 3, 0),
     )

@@ -12,12 +12,13 @@ import pytest
 from kedro_datasets.tensorflow import TensorFlowModelDataset
 from scipy import sparse
 
-from netflix_dec import dec
+from netflix_dec import batching, dec
 from netflix_dec.params import DecClusteringParams
 
 from .conftest import HAS_SMAPS, resident_kb
 
-# fit_dec reads its settings from the dec_clustering parameter group.
+# fit_dec reads its settings from a DecConfig built from the dec_clustering
+# parameter group, as the pipeline builds it.
 PARAMS = {
     "n_clusters": 3,
     "variant": "dec",
@@ -38,8 +39,8 @@ PARAMS = {
 }
 
 
-def dec_params(**changes) -> DecClusteringParams:
-    return DecClusteringParams(**(PARAMS | changes))
+def dec_params(**changes) -> dec.DecConfig:
+    return dec.DecConfig.of(DecClusteringParams(**(PARAMS | changes)))
 
 
 def _blobs(
@@ -129,7 +130,7 @@ def test_sparse_features_train_without_densifying():
         autoencoder, x, epochs=2, batch_size=16, verbose=0
     )
     assert len(history["loss"]) == 2
-    assert dec.predict(encoder, x).shape == (64, 4)
+    assert batching.predict(encoder, x).shape == (64, 4)
 
 
 def test_pretraining_repeats_with_a_seed():
@@ -140,7 +141,7 @@ def test_pretraining_repeats_with_a_seed():
         dec.pretrain_autoencoder(
             autoencoder, x, epochs=3, batch_size=8, seed=7, verbose=0
         )
-        embeddings.append(dec.predict(encoder, x))
+        embeddings.append(batching.predict(encoder, x))
     # Two computations: equal up to rounding (threads may sum in another order).
     np.testing.assert_allclose(embeddings[0], embeddings[1], rtol=1e-5, atol=1e-6)
 
@@ -219,7 +220,9 @@ def test_dec_model_saves_and_reloads_in_safe_mode(pretrained, tmp_path: Path):
     dataset.save(result.model)
     reloaded = dataset.load()
     assert isinstance(reloaded.get_layer("clustering"), dec.ClusteringLayer)
-    np.testing.assert_allclose(dec.predict(reloaded, x), result.q, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        batching.predict(reloaded, x), result.q, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_more_clusters_than_titles_fails_before_training(pretrained):
@@ -231,7 +234,7 @@ def test_more_clusters_than_titles_fails_before_training(pretrained):
 def test_the_feature_embedding_is_the_normalised_features():
     x, _ = _blobs(n_per=5)
     embedding = dec.build_feature_embedding(x.shape[1])
-    z = dec.predict(embedding, x)
+    z = batching.predict(embedding, x)
     np.testing.assert_allclose(
         z, x / np.linalg.norm(x, axis=1, keepdims=True), rtol=1e-5
     )
@@ -250,7 +253,7 @@ def test_dec_on_the_features_trains_only_the_centroids_and_reloads(tmp_path: Pat
     dataset = TensorFlowModelDataset(filepath=str(tmp_path / "dec.keras"))
     dataset.save(result.model)
     np.testing.assert_allclose(
-        dec.predict(dataset.load(), x), result.q, rtol=1e-5, atol=1e-6
+        batching.predict(dataset.load(), x), result.q, rtol=1e-5, atol=1e-6
     )
 
 
@@ -295,14 +298,14 @@ def test_predict_fills_one_array_per_output_and_matches_keras():
     x = rng.normal(size=(2500, 6)).astype(np.float32)  # 2 full batches and a part
     autoencoder, encoder = dec.build_autoencoder([6, 4, 2])
     both = keras.Model(autoencoder.input, [encoder.output, autoencoder.output])
-    embedding, reconstruction = dec.predict(both, x)
+    embedding, reconstruction = batching.predict(both, x)
     assert embedding.shape == (2500, 2) and reconstruction.shape == (2500, 6)
     np.testing.assert_allclose(
         embedding, encoder.predict(x, batch_size=1024, verbose=0), atol=1e-6
     )
     # Sparse rows take Keras' own path and agree with the dense ones.
     np.testing.assert_allclose(
-        dec.predict(encoder, sparse.csr_matrix(x)), embedding, atol=1e-6
+        batching.predict(encoder, sparse.csr_matrix(x)), embedding, atol=1e-6
     )
 
 
@@ -311,7 +314,7 @@ def test_batches_gather_every_row_once_per_pass_in_a_seeded_order():
     p = np.arange(10, dtype=np.float32)[:, None]
 
     def rows(seed):
-        data = dec.batches(x, 4, (p,), reconstruct=True, shuffle_seed=seed)
+        data = batching.batches(x, 4, (p,), reconstruct=True, shuffle_seed=seed)
         return [(f, t, r) for f, (t, r) in data.as_numpy_iterator()]
 
     first, again = rows(1), rows(1)
@@ -332,7 +335,7 @@ def test_gathered_rows_are_freed_with_their_dataset():
     freed = [weakref.ref(x), weakref.ref(targets)]
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
-    data = dec.batches(x, 8, (targets,), shuffle_seed=0)
+    data = batching.batches(x, 8, (targets,), shuffle_seed=0)
     model.fit(data.repeat(), steps_per_epoch=4, epochs=1, shuffle=False, verbose=0)
     assert sum(len(batch) for batch, _ in data.as_numpy_iterator()) == 32
     del x, targets, data
@@ -349,7 +352,7 @@ def test_released_pages_of_a_shared_map_leave_memory_and_the_data_stays(
     mapped = np.load(path, mmap_mode="r")
     total = float(mapped.sum())  # every page resident
     assert resident_kb(path) >= 1000
-    assert dec.release_mapped_pages(mapped)
+    assert batching.release_mapped_pages(mapped)
     assert resident_kb(path) == 0
     assert float(mapped.sum()) == total
 
@@ -357,8 +360,8 @@ def test_released_pages_of_a_shared_map_leave_memory_and_the_data_stays(
     # have none to release.
     private = np.load(path, mmap_mode="c")
     private[0, 0] = -1.0
-    assert not dec.release_mapped_pages(private) and private[0, 0] == -1.0
-    assert not dec.release_mapped_pages(np.ones(4))
+    assert not batching.release_mapped_pages(private) and private[0, 0] == -1.0
+    assert not batching.release_mapped_pages(np.ones(4))
 
 
 @pytest.mark.skipif(not HAS_SMAPS, reason="needs Linux /proc/self/smaps")
@@ -369,18 +372,18 @@ def test_predict_releases_a_mapped_input_as_it_reads_it(tmp_path: Path, monkeypa
     mapped = np.load(path, mmap_mode="r")
     encoder = dec.build_feature_embedding(64)
     # Release every batch of 256 rows (64 kB): at most a batch resident.
-    monkeypatch.setattr(dec, "RELEASE_BYTES", 1)
+    monkeypatch.setattr(batching, "RELEASE_BYTES", 1)
     resident = []
-    real_step = dec._predict_step(encoder, (64,))
+    real_step = batching._predict_step(encoder, (64,))
 
     def step(rows):
         resident.append(resident_kb(path))
         return real_step(rows)
 
-    monkeypatch.setattr(dec, "_predict_step", lambda model, shape: step)
-    embedding = dec.predict(encoder, mapped, batch_size=256)
+    monkeypatch.setattr(batching, "_predict_step", lambda model, shape: step)
+    embedding = batching.predict(encoder, mapped, batch_size=256)
     np.testing.assert_allclose(
-        embedding, dec.predict(encoder, x, batch_size=256), rtol=1e-6, atol=1e-7
+        embedding, batching.predict(encoder, x, batch_size=256), rtol=1e-6, atol=1e-7
     )
     assert max(resident) <= 2 * 256 * 64 * 4 // 1024 + 64  # a batch, give or take
     assert resident_kb(path) == 0
@@ -391,10 +394,10 @@ def test_nothing_is_released_where_the_system_cannot(tmp_path: Path, monkeypatch
     np.save(path, np.ones((8, 4), dtype=np.float32))
     monkeypatch.delattr("mmap.MADV_DONTNEED")
     mapped = np.load(path, mmap_mode="r")
-    assert not dec.release_mapped_pages(mapped)
+    assert not batching.release_mapped_pages(mapped)
     # 1 / sqrt(4), computed with rsqrt, which rounds differently across CPUs.
     np.testing.assert_allclose(
-        dec.predict(dec.build_feature_embedding(4), mapped), 0.5, rtol=1e-6
+        batching.predict(dec.build_feature_embedding(4), mapped), 0.5, rtol=1e-6
     )
 
 
@@ -404,10 +407,12 @@ def test_a_model_predicted_on_is_freed_with_its_compiled_step():
 
     model = dec.build_feature_embedding(4)
     rows = np.ones((3, 4), dtype=np.float32)
-    first = dec.predict(model, rows)
-    assert model in dec._PREDICT_STEPS
+    first = batching.predict(model, rows)
+    assert model in batching._PREDICT_STEPS
     # The cached step is reused, and computes what the model does.
-    np.testing.assert_allclose(dec.predict(model, rows), first, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        batching.predict(model, rows), first, rtol=1e-6, atol=1e-7
+    )
     gone = weakref.ref(model)
     del model
     gc.collect()

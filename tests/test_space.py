@@ -103,8 +103,10 @@ def test_key_changes_with_rows_and_settings(layout):
 
 
 def test_large_catalogues_fit_a_sample():
-    assert np.array_equal(space.fit_sample(50, 100, 0), np.arange(50))
-    sample = space.fit_sample(1000, 100, 0)
+    from netflix_dec.evaluation import sample_rows
+
+    assert np.array_equal(sample_rows(50, 100, 0), np.arange(50))
+    sample = sample_rows(1000, 100, 0)
     assert len(sample) == 100 and len(np.unique(sample)) == 100
     assert np.array_equal(sample, np.sort(sample))
 
@@ -162,7 +164,7 @@ def test_umap_settings_are_validated():
 
 
 def test_dec_model_reassigns_every_training_title_in_any_batch(layout):
-    from netflix_dec import dec
+    from netflix_dec import batching
     from netflix_dec.params import DecClusteringParams
     from netflix_dec.pipelines.dec_clustering import nodes as dec_nodes
 
@@ -190,7 +192,7 @@ def test_dec_model_reassigns_every_training_title_in_any_batch(layout):
     assert normalized_mutual_info_score(labels, q.argmax(axis=1)) > 0.95
     np.testing.assert_allclose(embedding, nodes.embed_titles(encoder, rows), atol=1e-5)
     order = np.random.default_rng(2).permutation(len(rows))
-    again = dec.predict(model, rows[order], batch_size=7).argmax(axis=1)
+    again = batching.predict(model, rows[order], batch_size=7).argmax(axis=1)
     assert np.array_equal(again, q.argmax(axis=1)[order])
 
 

@@ -14,20 +14,17 @@ the number of each of the model's clusters (its soft-assignment columns), the
 number registry and every title's number.
 
 Names are keyed by number: a user's names file (cluster → name) overrides the
-generated names (:func:`apply_names`), so after a retrain a name follows its
-cluster's number, and a name whose number is gone is reported.
+generated names (:func:`netflix_dec.naming.apply_names`), so after a retrain a
+name follows its cluster's number, and a name whose number is gone is reported.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-logger = logging.getLogger(__name__)
 
 FORMAT = 1
 """Version of the identity record's layout."""
@@ -45,14 +42,6 @@ each of two or more current clusters."""
 MERGE_SHARE = 0.5
 """Two or more previous clusters merged when most (this share) of each went
 to the same current cluster."""
-
-NAME_COLUMNS = ("cluster", "name")
-"""The columns of a names file (the user's and the generated one)."""
-
-
-class NamesFileError(ValueError):
-    """The cluster names file cannot be read as cluster → name."""
-
 
 # ---- the identity record -------------------------------------------------------------
 
@@ -527,96 +516,6 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-# ---- names ----------------------------------------------------------------------------
-
-
-def read_names(
-    frame: pd.DataFrame | None, source: str = "cluster_names"
-) -> dict[int, str]:
-    """Cluster number → name from a names file (``cluster``, ``name``); none if absent.
-
-    Raises:
-        NamesFileError: A column is missing, a cluster is not a whole number
-            or repeats, or a name is blank; the message names ``source``.
-    """
-    if frame is None:
-        return {}
-    missing = [c for c in NAME_COLUMNS if c not in frame.columns]
-    if missing:
-        raise NamesFileError(
-            f"{source} needs the columns {list(NAME_COLUMNS)}, is missing {missing} "
-            f"(columns found: {list(frame.columns)}). Start from the generated "
-            "data/08_reporting/cluster_names_generated.csv."
-        )
-    numbers = pd.to_numeric(frame["cluster"], errors="coerce")
-    bad = frame.loc[numbers.isna() | (numbers % 1 != 0) | (numbers < 0), "cluster"]
-    if len(bad):
-        raise NamesFileError(
-            f"{source}: cluster must be a cluster number (a whole number >= 0), got "
-            f"{bad.astype(str).tolist()[:10]}."
-        )
-    repeated = numbers[numbers.duplicated()].astype(int).unique().tolist()
-    if repeated:
-        raise NamesFileError(f"{source}: cluster(s) {repeated} are named twice.")
-    names = frame["name"].fillna("").astype(str).str.strip()
-    blank = numbers[names == ""].astype(int).tolist()
-    if blank:
-        raise NamesFileError(
-            f"{source}: cluster(s) {blank} have a blank name; give a name or drop the row."
-        )
-    return dict(zip(numbers.astype(int).tolist(), names.tolist(), strict=True))
-
-
-def apply_names(summary: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
-    """The summary with the user's names over the generated ones, and what was unused.
-
-    Each cluster keeps its generated name as ``generated_name``; ``name`` is
-    the user's where one is given (``named_by: user``); user names of numbers
-    not in this run go to ``names_of_gone_clusters``.
-    """
-    clusters = []
-    present = set()
-    for item in summary["clusters"]:
-        number = int(item["cluster"])
-        present.add(number)
-        generated = item.get("generated_name", item.get("name", ""))
-        given = names.get(number)
-        clusters.append(
-            item
-            | {
-                "name": given or generated,
-                "generated_name": generated,
-                "named_by": "user" if given else "generated",
-            }
-        )
-    gone = [
-        {"cluster": n, "name": name}
-        for n, name in sorted(names.items())
-        if n not in present
-    ]
-    if gone:
-        logger.warning(
-            "The cluster names file names %d cluster(s) not in this run (retired, "
-            "or never used): %s. Their names are kept in the summary's "
-            "names_of_gone_clusters; remove them from the file or give them to "
-            "another cluster.",
-            len(gone),
-            ", ".join(f"{g['cluster']} ({g['name']})" for g in gone),
-        )
-    return summary | {"clusters": clusters, "names_of_gone_clusters": gone}
-
-
-def names_table(summary: dict[str, Any], field: str = "generated_name") -> pd.DataFrame:
-    """The names of a summary in the names file's format (``cluster``, ``name``)."""
-    return pd.DataFrame(
-        {
-            "cluster": [int(c["cluster"]) for c in summary["clusters"]],
-            "name": [c.get(field) or c.get("name") or "" for c in summary["clusters"]],
-        },
-        columns=list(NAME_COLUMNS),
-    )
-
-
 def moved_since(
     previous: pd.DataFrame | None, assigned: pd.DataFrame
 ) -> dict[str, Any]:
@@ -635,8 +534,3 @@ def moved_since(
         "moved": int(len(changed)),
         "moved_show_ids": [str(s) for s in changed[:1000]],
     }
-
-
-def words_of(summary: dict[str, Any]) -> dict[int, str]:
-    """Cluster number → the name every output shows (the summary's ``name``)."""
-    return {int(c["cluster"]): c.get("name") or "" for c in summary["clusters"]}

@@ -26,25 +26,19 @@ start, and otherwise keeps the start and says so.
 from __future__ import annotations
 
 import logging
-import mmap
 import time
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 import keras
 import numpy as np
-import tensorflow as tf
-from scipy import sparse
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 
 from netflix_dec import space  # noqa: F401  (registers NeighbourSpace for loading)
+from netflix_dec.batching import as_tensor, batches, predict
+from netflix_dec.evaluation import silhouette
 from netflix_dec.features import FeatureMatrix
-
-if TYPE_CHECKING:
-    from netflix_dec.params import DecClusteringParams
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +48,41 @@ GUARD_SAMPLE = 5000
 
 EMBEDDING_LAYER = "embedding"
 """Name of the autoencoder's embedding layer: where its encoder ends."""
+
+
+@dataclass(frozen=True)
+class DecConfig:
+    """What :func:`fit_dec` reads: DEC's own settings, no pipeline schema.
+
+    The library owns this shape so that it depends on nothing above it; the
+    dec_clustering node builds it from its validated parameters
+    (:meth:`of`), and a benchmark or notebook can build it by hand. No
+    defaults: the pipeline's parameter files are where values are chosen.
+    """
+
+    n_clusters: int
+    variant: Literal["dec", "idec"]
+    gamma: float
+    """Weight of IDEC's reconstruction loss against the KL divergence."""
+    alpha: float
+    """Degrees of freedom of the clustering layer's Student's t kernel."""
+    batch_size: int
+    maxiter: int
+    update_interval: int
+    """Iterations between two target-distribution updates."""
+    tol: float
+    """Stop when fewer than this share of titles changed cluster in an update."""
+    learning_rate: float
+    momentum: float
+    kmeans_n_init: int
+    guard: Literal["silhouette", "none"]
+    """``silhouette``: keep the KMeans start when DEC's clusters are less separated."""
+    seed: int
+
+    @classmethod
+    def of(cls, settings: Any) -> DecConfig:
+        """The config from any object with these attributes (the node's parameters)."""
+        return cls(**{item.name: getattr(settings, item.name) for item in fields(cls)})
 
 
 @keras.saving.register_keras_serializable(package="netflix_dec")
@@ -188,200 +217,6 @@ def encoder_of(autoencoder: keras.Model) -> keras.Model:
     )
 
 
-def _tensor(
-    x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
-) -> tf.Tensor | tf.SparseTensor:
-    """Features as a TensorFlow tensor; sparse stays sparse (sorted COO)."""
-    if isinstance(x, tf.Tensor | tf.SparseTensor):
-        return x
-    if sparse.issparse(x):
-        coo = sparse.coo_matrix(x, dtype=np.float32)
-        indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
-        return tf.sparse.reorder(tf.SparseTensor(indices, coo.data, coo.shape))
-    return tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
-
-
-def batches(
-    x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
-    batch_size: int,
-    targets: Sequence[np.ndarray] = (),
-    reconstruct: bool = False,
-    shuffle_seed: int | None = None,
-) -> tf.data.Dataset:
-    """A tf.data pipeline of feature batches, with targets for training.
-
-    Public because the dec-step benchmark times ``fit`` on exactly this pipeline.
-    Dense NumPy rows stay where they are: each batch gathers its rows from the
-    array, because a TensorFlow copy of all of them would cost twice their size
-    (two gigabytes for a million titles' features). Sparse rows are sliced
-    while sparse and densified one batch at a time, only where a batch is a
-    reconstruction target. Dense rows serve as their own reconstruction target.
-    """
-    if isinstance(x, np.ndarray):
-        return _gathered_batches(x, batch_size, targets, reconstruct, shuffle_seed)
-    features = _tensor(x)
-    outputs = [tf.convert_to_tensor(t, tf.float32) for t in targets]
-    densify = reconstruct and isinstance(features, tf.SparseTensor)
-    if reconstruct and not densify:
-        outputs.append(features)
-    data = tf.data.Dataset.from_tensor_slices(_element(features, outputs))
-    if shuffle_seed is not None:
-        data = data.shuffle(
-            features.shape[0], seed=shuffle_seed, reshuffle_each_iteration=True
-        )
-    data = data.batch(batch_size)
-    if densify and outputs:
-        data = data.map(lambda rows, p: (rows, (p, tf.sparse.to_dense(rows))))
-    elif densify:
-        data = data.map(lambda rows: (rows, tf.sparse.to_dense(rows)))
-    return data.prefetch(tf.data.AUTOTUNE)
-
-
-def _element(features: Any, outputs: Sequence[Any]) -> Any:
-    """Keras' (inputs, targets) structure: one target bare, several a tuple."""
-    if not outputs:
-        return features
-    return features, outputs[0] if len(outputs) == 1 else tuple(outputs)
-
-
-def _gathered_batches(
-    x: np.ndarray,
-    batch_size: int,
-    targets: Sequence[np.ndarray],
-    reconstruct: bool,
-    shuffle_seed: int | None,
-) -> tf.data.Dataset:
-    """Batches of row indices (shuffled like rows would be) gathered from ``x``.
-
-    TensorFlow keeps the gathering function after the dataset is gone, so it
-    holds the rows only through a weak reference; the dataset holds them
-    (strongly) for as long as it lives. Otherwise every DEC update's targets
-    and the features themselves stayed in memory until the process ended (a
-    gigabyte of features, 56 MB of targets per update, at 700,000 titles).
-    """
-    rows_of = _Rows([np.asarray(a, dtype=np.float32) for a in (x, *targets)])
-    arrays_of = weakref.ref(rows_of)
-    widths = [a.shape[1:] for a in rows_of.arrays]
-    n_rows = rows_of.arrays[0].shape[0]
-    indices = tf.data.Dataset.range(n_rows)
-    if shuffle_seed is not None:
-        indices = indices.shuffle(
-            n_rows, seed=shuffle_seed, reshuffle_each_iteration=True
-        )
-
-    def gather(rows: tf.Tensor) -> Any:
-        taken = tf.numpy_function(
-            lambda picked: tuple(a[picked] for a in arrays_of().arrays),
-            [rows],
-            [tf.float32] * len(widths),
-            stateful=False,
-        )
-        for tensor, width in zip(taken, widths, strict=True):
-            tensor.set_shape((None, *width))
-        features, outputs = taken[0], list(taken[1:])
-        if reconstruct:
-            outputs.append(features)
-        return _element(features, outputs)
-
-    data = indices.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
-    data._gathered_rows = rows_of
-    return data
-
-
-@dataclass
-class _Rows:
-    """The arrays a gathering dataset reads (see :func:`_gathered_batches`)."""
-
-    arrays: list[np.ndarray]
-
-
-def predict(
-    model: keras.Model,
-    x: FeatureMatrix | tf.Tensor | tf.SparseTensor,
-    batch_size: int = 1024,
-) -> np.ndarray | list[np.ndarray]:
-    """``model.predict`` that accepts sparse features without densifying them.
-
-    Dense rows are predicted into arrays allocated once: Keras' ``predict``
-    keeps every batch's output and concatenates them, which held three times
-    the result's size (1.4 GB for 300,000 titles' 384-d embeddings) and left
-    most of it resident after returning. Rows of a memory map are released
-    as they are read (every ``RELEASE_BYTES``, see
-    :func:`release_mapped_pages`), so the input and the output are never
-    both resident whole.
-    """
-    if not isinstance(x, np.ndarray) or x.shape[0] == 0:
-        return model.predict(batches(x, batch_size), verbose=0)
-    rows = np.asarray(x, dtype=np.float32)
-    step = _predict_step(model, rows.shape[1:])
-    outputs: list[np.ndarray] = []
-    mapped = release_mapped_pages(x)
-    release_every = max(1, RELEASE_BYTES // max(rows[0].nbytes * batch_size, 1))
-    for index, start in enumerate(range(0, rows.shape[0], batch_size)):
-        if mapped and index and index % release_every == 0:
-            release_mapped_pages(x)
-        result = step(rows[start : start + batch_size])
-        parts = list(result) if isinstance(result, list | tuple) else [result]
-        if not outputs:
-            outputs = [
-                np.empty((rows.shape[0], *part.shape[1:]), part.dtype.as_numpy_dtype)
-                for part in parts
-            ]
-        for output, part in zip(outputs, parts, strict=True):
-            output[start : start + part.shape[0]] = part.numpy()
-    if mapped:
-        release_mapped_pages(x)
-    return outputs[0] if len(outputs) == 1 else outputs
-
-
-RELEASE_BYTES = 64 * 2**20
-"""How much of a memory-mapped input :func:`predict` reads between releases."""
-
-
-def release_mapped_pages(x: Any) -> bool:
-    """Let the pages of a memory-mapped array leave this process's memory.
-
-    The data stay in the file (and usually the page cache): the next read of
-    a row maps it in again. Only shared maps (modes ``r``, ``r+``, ``w+``) are
-    released; a copy-on-write map (``c``) would lose its changes.
-
-    Returns:
-        Whether ``x`` was a shared memory map whose pages were released.
-    """
-    if not isinstance(x, np.memmap) or x.mode not in ("r", "r+", "w+"):
-        return False
-    if not hasattr(mmap, "MADV_DONTNEED"):  # Windows: nothing to release with
-        return False
-    base = x
-    while isinstance(base, np.ndarray):
-        base = base.base
-    if not isinstance(base, mmap.mmap):
-        return False
-    base.madvise(mmap.MADV_DONTNEED)
-    return True
-
-
-_PREDICT_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _predict_step(model: keras.Model, row_shape: tuple[int, ...]) -> Callable:
-    """One compiled inference step per model, traced once for any batch size.
-
-    The step reaches its model through a weak reference: a step holding the
-    model itself would keep its own key alive, and no model predicted on
-    would ever leave :data:`_PREDICT_STEPS` (or memory).
-    """
-    key = (row_shape,)
-    steps = _PREDICT_STEPS.setdefault(model, {})
-    if key not in steps:
-        spec = tf.TensorSpec((None, *row_shape), tf.float32)
-        model_ref = weakref.ref(model)
-        steps[key] = tf.function(
-            lambda rows: model_ref()(rows, training=False), input_signature=[spec]
-        )
-    return steps[key]
-
-
 def pretrain_autoencoder(
     autoencoder: keras.Model,
     x: FeatureMatrix,
@@ -457,19 +292,10 @@ class DECResult:
         return float(np.mean(self.labels != self.kmeans_labels))
 
 
-def _silhouette(points: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
-    if not 2 <= len(np.unique(labels)) < len(labels):
-        return None
-    sample = min(GUARD_SAMPLE, len(labels))
-    return float(
-        silhouette_score(points, labels, sample_size=sample, random_state=seed)
-    )
-
-
 def _compile_trainer(
     model: keras.Model,
     autoencoder: keras.Model | None,
-    params: DecClusteringParams,
+    params: DecConfig,
 ) -> keras.Model:
     """DEC's model with its KL loss, or IDEC's with the reconstruction loss too."""
     optimizer = keras.optimizers.SGD(params.learning_rate, momentum=params.momentum)
@@ -488,14 +314,16 @@ def _guard(
     start_labels: np.ndarray,
     start_embedding: np.ndarray,
     embedding: np.ndarray,
-    params: DecClusteringParams,
+    params: DecConfig,
 ) -> dict[str, Any]:
     """Compare DEC's clusters with its start; say whether to keep the start."""
     dec_moved = float(np.mean(labels != start_labels))
     if dec_moved == 0:
         return {"kept_start": False, "dec_moved": 0.0}
-    start = _silhouette(start_embedding, start_labels, params.seed)
-    final = _silhouette(embedding, labels, params.seed)
+    # Each on at most GUARD_SAMPLE titles, drawn by the seed.
+    sample = {"sample_size": min(GUARD_SAMPLE, len(labels)), "seed": params.seed}
+    start = silhouette(start_embedding, start_labels, **sample)
+    final = silhouette(embedding, labels, **sample)
     worse = final is None or (start is not None and final < start)
     return {
         "kept_start": params.guard == "silhouette" and worse,
@@ -521,7 +349,7 @@ def _final_embedding(
 
 def _kmeans_start(
     start_embedding: np.ndarray,
-    params: DecClusteringParams,
+    params: DecConfig,
     initial_centroids: Callable[[np.ndarray], np.ndarray] | None,
 ) -> KMeans:
     """KMeans from ``kmeans_n_init`` k-means++ starts, or once from given centroids."""
@@ -544,7 +372,7 @@ def _kmeans_start(
 def fit_dec(
     encoder: keras.Model,
     x: FeatureMatrix,
-    params: DecClusteringParams,
+    params: DecConfig,
     *,
     autoencoder: keras.Model | None = None,
     verbose: bool = True,
@@ -569,10 +397,8 @@ def fit_dec(
         encoder: The pretrained encoder (or :func:`build_feature_embedding`);
             its weights are trained further.
         x: Features, dense or SciPy sparse.
-        params: The ``dec_clustering`` parameters (validated by their model):
-            ``n_clusters``, ``variant``, ``gamma``, ``alpha``, ``batch_size``,
-            ``maxiter``, ``update_interval``, ``tol``, ``learning_rate``,
-            ``momentum``, ``kmeans_n_init``, ``guard`` and ``seed`` are read.
+        params: DEC's settings (:class:`DecConfig`; the pipeline builds it
+            from its validated ``dec_clustering`` parameters).
         autoencoder: The autoencoder sharing ``encoder``'s layers. With
             ``variant: idec`` and ``gamma > 0`` its reconstruction loss,
             weighted by ``gamma``, is added to the KL divergence (IDEC).
@@ -600,7 +426,7 @@ def fit_dec(
     # Sparse features are converted once: the loop reads them at every target
     # update. Dense rows are read from the array as they are (see batches).
     if not isinstance(x, np.ndarray):
-        x = _tensor(x)
+        x = as_tensor(x)
     # Memory-mapped features leave memory as predict reads them: KMeans needs
     # the start embedding and, briefly, a second array of its size (scikit-
     # learn's tolerance takes the variance of a centred copy), not them.

@@ -31,24 +31,72 @@ COLUMNS = (
 """``row`` is the title's position among the clustered titles (the row of its
 features and embeddings); ``new`` marks titles placed by an assign run."""
 
+HOVER_COLUMNS = ("director", "release_year", "listed_in", "description")
+"""The catalogue's columns shown on hover, where the catalogue has them."""
 
-LABEL_WORDS = 3
-"""Top words per cluster in labels."""
+
+def training_rows(
+    clusters: pd.DataFrame,
+    titles: pd.DataFrame,
+    rows: np.ndarray,
+    positions: np.ndarray | None,
+) -> pd.DataFrame:
+    """The table's rows of clustered titles: ``rows`` of them, at ``positions``.
+
+    Args:
+        clusters: Each clustered title's cluster and confidence.
+        titles: The clustered titles, in the same order.
+        rows: The titles drawn (all, or a sample), as row numbers.
+        positions: Their map positions (rows × 2), or None: no map.
+    """
+    x = y = np.full(len(rows), np.nan)
+    if positions is not None:
+        x, y = positions[:, 0], positions[:, 1]
+    frame = pd.DataFrame(
+        {
+            "row": rows,
+            "show_id": clusters["show_id"].to_numpy()[rows],
+            "x": x,
+            "y": y,
+            "cluster": clusters["cluster"].to_numpy()[rows].astype(int),
+            "confidence": clusters["confidence"].to_numpy()[rows].astype(float),
+            "title": titles["title"].to_numpy()[rows],
+            **{c: titles[c].to_numpy()[rows] for c in HOVER_COLUMNS if c in titles},
+            "new": False,
+        }
+    )
+    for column in HOVER_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame
+
+
+def new_rows(
+    assigned_titles: pd.DataFrame, new_titles: pd.DataFrame, x: Any, y: Any
+) -> pd.DataFrame:
+    """The table's rows of titles an assign run placed (``new`` true, no ``row``)."""
+    return pd.DataFrame(
+        {
+            "row": -1,
+            "show_id": assigned_titles["show_id"].to_numpy(),
+            "x": x,
+            "y": y,
+            "cluster": assigned_titles["cluster"].to_numpy().astype(int),
+            "confidence": assigned_titles["confidence"].to_numpy().astype(float),
+            "title": assigned_titles["title"].to_numpy(),
+            **{
+                c: new_titles[c].to_numpy() if c in new_titles else None
+                for c in HOVER_COLUMNS
+            },
+            "new": True,
+        }
+    )
 
 
 def label(cluster: int, words: str | None) -> str:
     """The one label format of the map and the explorer: ``"3 · love, family"``."""
     words = " ".join((words or "").split())  # one line per legend entry
     return f"{cluster} · {words}" if words else f"{cluster}"
-
-
-def words_from_summary(summary: dict[str, Any]) -> dict[int, str]:
-    """Cluster id → its name in the summary, else its top words (older summaries)."""
-    return {
-        int(item["cluster"]): item.get("name")
-        or ", ".join((item.get("top_words") or [])[:LABEL_WORDS])
-        for item in summary["clusters"]
-    }
 
 
 def to_record(frame: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ import hashlib
 import json
 import logging
 from importlib.metadata import version
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
@@ -42,6 +44,16 @@ REDUCTION = "PCA of dense rows, TruncatedSVD of sparse ones"
 """How :func:`reduce` narrows wide rows; part of :func:`map_key`."""
 
 Matrix = np.ndarray | sparse.csr_matrix
+
+
+class MapStore(Protocol):
+    """Where a map is kept between runs (the project's ``MapCache`` dataset)."""
+
+    path: Path
+
+    def lookup(self, key: str, rows: int) -> np.ndarray | None: ...
+
+    def store(self, key: str, positions: np.ndarray) -> None: ...
 
 
 def _one_blas_thread():
@@ -309,3 +321,84 @@ def place_new(
             new, perplexity=min(perplexity, 5.0), n_iter=PLACE_ITERATIONS
         )
     return np.asarray(placed, dtype=np.float64)
+
+
+def map_of(
+    data: Matrix,
+    perplexity: float,
+    max_iter: int,
+    seed: int,
+    cache: MapStore | None = None,
+    source: str = "rows",
+) -> tuple[np.ndarray | None, str | None]:
+    """The t-SNE map of ``data``, or why there is none.
+
+    With ``cache``, a map of the very same rows and settings made by an
+    earlier run is reused instead of refitted (t-SNE is the slowest step of a
+    re-run, and a new ``n_clusters`` often leaves what it maps unchanged);
+    any other map is fitted and stored for the next run.
+
+    Args:
+        data: The rows to map (reduced first, see :func:`reduce`).
+        perplexity: t-SNE's perplexity (see :func:`perplexity_for`).
+        max_iter: t-SNE's iterations.
+        seed: Seed of the reduction and of t-SNE.
+        cache: Where maps are kept between runs, or None.
+        source: What the rows are, for the log ("pretrained embeddings").
+
+    Returns:
+        The positions (rows × 2) and None, or None and the reason
+        (:func:`why_not_projectable`).
+    """
+    skipped = why_not_projectable(data)
+    if skipped is not None:
+        return None, skipped
+    key = None
+    if cache is not None:
+        key = map_key(data, perplexity, max_iter, seed)
+        positions = cache.lookup(key, rows=data.shape[0])
+        if positions is not None:
+            logger.info(
+                "Reused the t-SNE map of %d titles from the %s stored in %s by an "
+                "earlier run: same input and settings (key %s).",
+                data.shape[0],
+                source,
+                cache.path,
+                key[:12],
+            )
+            return positions, None
+    reduced, _ = reduce(data, seed=seed)
+    skipped = why_not_projectable(reduced)
+    if skipped is not None:
+        return None, skipped
+    logger.info(
+        "t-SNE of %d titles from the %s (perplexity %g, %d iterations).",
+        data.shape[0],
+        source,
+        perplexity,
+        max_iter,
+    )
+    positions = fit(reduced, perplexity, max_iter, seed)
+    if cache is not None:
+        cache.store(key, positions)
+    return positions, None
+
+
+def place_on_map(
+    train: Matrix,
+    positions: np.ndarray,
+    new: Matrix,
+    perplexity: float,
+    seed: int,
+) -> np.ndarray:
+    """New rows' positions on a fixed map of ``train`` (reduced as the map's input was).
+
+    Args:
+        train: The rows the map was made of, in the map's order.
+        positions: Their positions on the map.
+        new: The rows to place.
+        perplexity: The map's perplexity.
+        seed: The map's seed.
+    """
+    reduced_train, reduced_new = reduce(train, new, seed=seed)
+    return place_new(reduced_train, positions, reduced_new, perplexity, seed)

@@ -598,9 +598,9 @@ def catalogue_report(
     Returns:
         The HTML document.
     """
-    from netflix_dec.points import words_from_summary
+    from netflix_dec.naming import cluster_names
 
-    names = words_from_summary(summary)
+    names = cluster_names(summary)
     cluster_ids = sorted(
         {*names, *shares_per_year["cluster"].astype(int).unique().tolist()}
     )

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from netflix_dec.catalogue import COLUMNS, SAMPLE_PATH
+from netflix_dec.evaluation import INTERNATIONAL_TAGS
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,6 @@ COUNTRIES = (
     "France", "Mexico", "Nigeria", "Egypt", "Canada", "Brazil",
 )  # fmt: skip
 COUNTRY_WEIGHTS = np.array([30, 15, 8, 6, 6, 5, 5, 5, 4, 4, 6, 6], dtype=float)
-BROAD_TAGS = {"Movie": "International Movies", "TV Show": "International TV Shows"}
 
 
 def _invented_name(rng: np.random.Generator) -> str:
@@ -269,7 +269,7 @@ def generate_catalogue(
         release_year = int(2021 - min(rng.geometric(0.12), 40))
         genres = [theme.movie_genre if kind == "Movie" else theme.show_genre]
         if rng.random() < 0.3:
-            genres.append(BROAD_TAGS[kind])
+            genres.append(INTERNATIONAL_TAGS[kind])
         duration = (
             f"{int(rng.integers(75, 150))} min"
             if kind == "Movie"

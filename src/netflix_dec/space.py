@@ -176,14 +176,6 @@ def space_key(x: np.ndarray, settings: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def fit_sample(n_rows: int, max_fit: int, seed: int) -> np.ndarray:
-    """The rows UMAP is fitted on: all of them, or ``max_fit`` drawn by ``seed``."""
-    if n_rows <= max_fit:
-        return np.arange(n_rows)
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_rows, size=max_fit, replace=False))
-
-
 @keras.saving.register_keras_serializable(package="netflix_dec")
 class NeighbourSpace(keras.layers.Layer):
     """Place rows by the UMAP positions of their nearest fitted titles.

@@ -65,7 +65,7 @@ def trained(sample_titles, tmp_path_factory):
         examples=2,
         seed=0,
     )
-    result = dec.fit_dec(encoder, x, params, verbose=False)
+    result = dec.fit_dec(encoder, x, dec.DecConfig.of(params), verbose=False)
     calibration = calibrate_novelty(result.q, state)
     return titles, state, result, calibration, cache
 

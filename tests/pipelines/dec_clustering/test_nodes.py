@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from netflix_dec import dec
+from netflix_dec import batching, dec, naming
 from netflix_dec.params import DecClusteringParams
 from netflix_dec.pipelines.dec_clustering import nodes
 
@@ -135,11 +135,11 @@ def test_no_word_names_more_than_two_clusters_top_three():
         ]
     )
     clusters = np.repeat(np.arange(len(own)), 5)
-    words = nodes.distinctive_words(descriptions, clusters, len(own), top_words=4)
+    words = naming.distinctive_words(descriptions, clusters, len(own), top_words=4)
     for cluster, word in enumerate(own):
         assert words[cluster][0] == word
     top_three = [w for cluster in words.values() for w in cluster[:3]]
-    assert max(top_three.count(w) for w in set(top_three)) <= nodes.TOP_THREE_SHARE
+    assert max(top_three.count(w) for w in set(top_three)) <= naming.TOP_THREE_SHARE
 
 
 def test_train_dec_on_the_features_reports_what_dec_moved_and_kept():
@@ -170,10 +170,10 @@ def test_train_dec_returns_consistent_outputs():
     autoencoder, _ = dec.build_autoencoder([6, 4, 2], seed=0)
     model, q, z, start, record = nodes.train_dec(autoencoder, x, params())
     assert q.shape == (40, 2) and z.shape == (40, 2) and start.shape == (40,)
-    np.testing.assert_allclose(dec.predict(model, x), q, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(batching.predict(model, x), q, rtol=1e-5, atol=1e-6)
     # z is the trained encoder's embedding, the input of the clustering layer.
     encoder = keras.Model(model.input, model.get_layer("embedding").output)
-    np.testing.assert_allclose(dec.predict(encoder, x), z, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(batching.predict(encoder, x), z, rtol=1e-5, atol=1e-6)
     assert record["stop_reason"] in {"tol", "maxiter"}
     assert record["updates"][0]["iteration"] == 0
 
@@ -200,12 +200,12 @@ def test_a_cluster_is_named_by_its_most_telling_common_genre():
     catalogue = pd.Series({"Dramas": 0.5, "Thrillers": 0.1, "Comedies": 0.3})
     # Dramas is commonest here but as common everywhere; Thrillers sets it apart.
     counts = pd.Series({"International Movies": 9, "Dramas": 5, "Thrillers": 3})
-    assert nodes.cluster_genre(counts, 10, catalogue) == "Thrillers"
+    assert naming.cluster_genre(counts, 10, catalogue) == "Thrillers"
     # A genre too rare in the cluster does not name it, however telling.
     counts = pd.Series({"Dramas": 6, "Thrillers": 1})
-    assert nodes.cluster_genre(counts, 10, catalogue) == "Dramas"
-    assert nodes.cluster_genre(pd.Series({"Movies": 4}), 4, catalogue) == "Movies"
-    assert nodes.cluster_name(["cop", "police", "heist"], "Thrillers") == (
+    assert naming.cluster_genre(counts, 10, catalogue) == "Dramas"
+    assert naming.cluster_genre(pd.Series({"Movies": 4}), 4, catalogue) == "Movies"
+    assert naming.cluster_name(["cop", "police", "heist"], "Thrillers") == (
         "cop, police, heist · Thrillers"
     )
 

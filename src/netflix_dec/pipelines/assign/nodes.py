@@ -29,6 +29,7 @@ from netflix_dec.datasets import FeatureCache
 from netflix_dec.features import encode as encode_features
 from netflix_dec.features import feature_width, settings_key
 from netflix_dec.lazy import KerasModel
+from netflix_dec.naming import cluster_names
 from netflix_dec.params import AssignParams, DataProcessingParams, EncodingParams
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,27 @@ def check_new_titles(
             KEY,
             len(made) - len(new_titles),
         )
+    _check_rows(new_titles)
+    checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    known = _known_pairs(training_titles)
+    checked["seen"] = [
+        pair in known
+        for pair in zip(
+            _normalise(checked["title"]),
+            _normalise(checked["description"]),
+            strict=True,
+        )
+    ]
+    logger.info(
+        "New titles: %d, of which %d already in the training set (flagged seen).",
+        len(checked),
+        int(checked["seen"].sum()),
+    )
+    return checked
+
+
+def _check_rows(new_titles: pd.DataFrame) -> None:
+    """Refuse no rows, a missing or repeated ``show_id`` and a blank description."""
     if new_titles.empty:
         raise NewTitlesError("new_titles has a header but no rows: nothing to assign.")
     ids = new_titles["show_id"]
@@ -114,22 +136,6 @@ def check_new_titles(
             f"{int(blank.sum())} new title(s) have no description, which is what "
             f"places a title in a cluster: show_id {ids[blank].astype(str).tolist()[:_SHOWN]}."
         )
-    checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
-    known = _known_pairs(training_titles)
-    checked["seen"] = [
-        pair in known
-        for pair in zip(
-            _normalise(checked["title"]),
-            _normalise(checked["description"]),
-            strict=True,
-        )
-    ]
-    logger.info(
-        "New titles: %d, of which %d already in the training set (flagged seen).",
-        len(checked),
-        int(checked["seen"].sum()),
-    )
-    return checked
 
 
 # The training titles' normalised (title, description) pairs, by the id of the
@@ -211,9 +217,9 @@ def predict_assignments(
     dec_model: KerasModel, features: np.ndarray | sparse.csr_matrix
 ) -> tuple[np.ndarray, np.ndarray]:
     """Soft assignments and the clustering layer's input, in one predict pass."""
-    from netflix_dec import dec
+    from netflix_dec.batching import predict
 
-    embedding, q = dec.predict(_probe(dec_model), features)
+    embedding, q = predict(_probe(dec_model), features)
     return q.astype(np.float32), embedding.astype(np.float32)
 
 
@@ -273,13 +279,30 @@ def assign_new_titles(
         batch_size=encoding.sentence_batch_size,
     )
     q, embedding = predict_assignments(dec_model, features)
+    threshold = novelty_threshold(calibration, params.novelty_percentile)
+    names = cluster_names(cluster_summary) if cluster_summary else {}
+    assigned = _assigned_table(new_titles, q, calibration, threshold, names)
+    report = _report(assigned, calibration, threshold, params, stats)
+    report["since_previous_assign"] = continuity.moved_since(
+        previous_assigned, assigned
+    )
+    _log_assigned(report, calibration, threshold, params)
+    return assigned, report, features, embedding
+
+
+def _assigned_table(
+    new_titles: pd.DataFrame,
+    q: np.ndarray,
+    calibration: dict[str, Any],
+    threshold: float,
+    names: dict[int, str],
+) -> pd.DataFrame:
+    """Each new title's cluster, runner-up and confidence, numbered as in training."""
     ranked = np.argsort(-q, axis=1, kind="stable")
     confidence = q[np.arange(len(q)), ranked[:, 0]]
-    threshold = novelty_threshold(calibration, params.novelty_percentile)
     numbers = np.asarray(
         calibration.get("cluster_numbers") or range(q.shape[1]), dtype=int
     )
-    names = continuity.words_of(cluster_summary) if cluster_summary else {}
     assigned = pd.DataFrame(
         {
             "show_id": new_titles["show_id"].to_numpy(),
@@ -292,10 +315,15 @@ def assign_new_titles(
         }
     )
     assigned["name"] = [str(names.get(c, "")) for c in assigned["cluster"].tolist()]
-    report = _report(assigned, calibration, threshold, params, stats)
-    report["since_previous_assign"] = continuity.moved_since(
-        previous_assigned, assigned
-    )
+    return assigned
+
+
+def _log_assigned(
+    report: dict[str, Any],
+    calibration: dict[str, Any],
+    threshold: float,
+    params: AssignParams,
+) -> None:
     if report["since_previous_assign"]["previous_assign"]:
         logger.info(
             "Of %d titles also in the previous assign run, %d moved to another cluster.",
@@ -305,14 +333,13 @@ def assign_new_titles(
     logger.info(
         "Assigned %d titles to %d clusters: %d novel (confidence below %.4f, the "
         "training titles' %g%% percentile), %d seen in training.",
-        len(assigned),
+        report["titles"],
         calibration["n_clusters"],
         report["novel"],
         threshold,
         params.novelty_percentile,
         report["seen"],
     )
-    return assigned, report, features, embedding
 
 
 def _report(

@@ -17,15 +17,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from scipy import sparse
 
-from netflix_dec import continuity
+from netflix_dec import continuity, naming
 from netflix_dec.datasets import read_rows
 from netflix_dec.evaluation import (
-    BROAD_TAGS,
-    agreement,
-    split_genres,
-    weak_genre_labels,
+    compare_with_start,
+    kmeans_runs,
+    sample_rows,
+    seed_agreement,
 )
 from netflix_dec.features import FeatureMatrix, feature_width, settings_key
 from netflix_dec.lazy import Figure, KerasModel
@@ -58,6 +57,34 @@ def train_dec(
     encoder = dec.encoder_of(autoencoder)
     decoder = dec.has_decoder(autoencoder)
     idec = params.variant == "idec" and decoder
+    _log_start(params, idec, decoder)
+    result = dec.fit_dec(
+        encoder,
+        features,
+        dec.DecConfig.of(params),
+        autoencoder=autoencoder if idec else None,
+        # A live progress bar in a terminal; in files and CI logs the log lines say it.
+        verbose=sys.stdout.isatty(),
+        on_update=_log_update,
+        initial_centroids=_previous_start(previous_labels, params),
+    )
+    record = training_record(result, params)
+    logger.info(
+        "DEC stopped after %d iterations: %s.", result.iterations, record["stop_detail"]
+    )
+    logger.info("%s", record["outcome"])
+    return (
+        result.model,
+        # No copy when already float32: the embedding is 1 GB at 700,000 titles.
+        np.asarray(result.q, dtype=np.float32),
+        np.asarray(result.embedding, dtype=np.float32),
+        result.kmeans_labels.astype(np.int32),
+        record,
+    )
+
+
+def _log_start(params: DecClusteringParams, idec: bool, decoder: bool) -> None:
+    """What is trained, on what, with which settings."""
     logger.info(
         "Training %s on the %s: %d clusters, batch %d, at most %d iterations, "
         "target update every %d, tol %g, learning rate %g%s, guard %s.",
@@ -75,37 +102,14 @@ def train_dec(
     if params.variant == "idec" and not decoder:
         logger.info("No decoder to keep training (no autoencoder): IDEC is DEC here.")
 
-    def log_update(record: dict[str, float]) -> None:
-        logger.info(
-            "iteration %d: loss %.5f, %.2f%% of titles changed cluster, %d clusters in use",
-            record["iteration"],
-            record["loss"],
-            100 * record["changed"],
-            record["clusters"],
-        )
 
-    result = dec.fit_dec(
-        encoder,
-        features,
-        params,
-        autoencoder=autoencoder if idec else None,
-        # A live progress bar in a terminal; in files and CI logs the log lines say it.
-        verbose=sys.stdout.isatty(),
-        on_update=log_update,
-        initial_centroids=_previous_start(previous_labels, params),
-    )
-    record = training_record(result, params)
+def _log_update(record: dict[str, float]) -> None:
     logger.info(
-        "DEC stopped after %d iterations: %s.", result.iterations, record["stop_detail"]
-    )
-    logger.info("%s", record["outcome"])
-    return (
-        result.model,
-        # No copy when already float32: the embedding is 1 GB at 700,000 titles.
-        np.asarray(result.q, dtype=np.float32),
-        np.asarray(result.embedding, dtype=np.float32),
-        result.kmeans_labels.astype(np.int32),
-        record,
+        "iteration %d: loss %.5f, %.2f%% of titles changed cluster, %d clusters in use",
+        record["iteration"],
+        record["loss"],
+        100 * record["changed"],
+        record["clusters"],
     )
 
 
@@ -281,119 +285,6 @@ def calibrate_novelty(
     }
 
 
-# Of a cluster's top three words, none may name more than this many clusters.
-TOP_THREE_SHARE = 2
-
-
-def distinctive_words(
-    descriptions: pd.Series, clusters: np.ndarray, n_clusters: int, top_words: int
-) -> dict[int, list[str]]:
-    """Each cluster's most distinctive words by class-based TF-IDF (as BERTopic).
-
-    Each cluster's descriptions are one document: a word scores by its share
-    of the cluster's words (a word counts once per description) times
-    ``log(1 + A / f)``, ``A`` the average number of words per cluster and
-    ``f`` the word's count in the whole catalogue. Words that
-    are over-represented in many clusters ("life", "woman") tell none apart;
-    they are down-weighted by ``log(1 + K / k) / log(1 + K)`` for a word over-
-    represented in ``k`` of ``K`` clusters. Finally no word may stand in more
-    than two clusters' top three: the best-scoring pairs are placed first.
-    English stop words, numbers and words of one or two letters are left out.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vectorizer = CountVectorizer(
-        stop_words="english",
-        min_df=2,
-        binary=True,
-        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
-    )
-    try:
-        counts = vectorizer.fit_transform(descriptions.fillna(""))
-    except ValueError:  # no word survives (tiny or empty input)
-        return {cluster: [] for cluster in range(n_clusters)}
-    membership = sparse.csr_matrix(
-        (np.ones(len(clusters)), (clusters, np.arange(len(clusters)))),
-        shape=(n_clusters, len(clusters)),
-    )
-    per_cluster = np.asarray((membership @ counts).todense(), dtype=float)
-    sizes = per_cluster.sum(axis=1, keepdims=True)
-    share = per_cluster / np.maximum(sizes, 1.0)
-    in_use = np.count_nonzero(sizes)
-    average_words = per_cluster.sum() / max(in_use, 1)
-    totals = per_cluster.sum(axis=0)
-    idf = np.log1p(average_words / np.maximum(totals, 1.0))
-    overall = totals / max(per_cluster.sum(), 1.0)
-    spread = np.maximum((share > overall).sum(axis=0), 1)
-    common = np.log1p(in_use / spread) / np.log1p(max(in_use, 1))
-    scores = share * idf * common
-    vocabulary = vectorizer.get_feature_names_out()
-
-    ranked = {
-        cluster: [j for j in np.argsort(-scores[cluster]) if scores[cluster, j] > 0]
-        for cluster in range(n_clusters)
-    }
-    # Top three first, best pairs first, each word in at most TOP_THREE_SHARE clusters.
-    depth = 3 * TOP_THREE_SHARE + 3
-    pairs = sorted(
-        (
-            (-scores[cluster, j], cluster, j)
-            for cluster, words in ranked.items()
-            for j in words[: depth * 4]
-        ),
-    )
-    chosen: dict[int, list[int]] = {cluster: [] for cluster in range(n_clusters)}
-    used: dict[int, int] = {}
-    for _, cluster, j in pairs:
-        if len(chosen[cluster]) < 3 and used.get(j, 0) < TOP_THREE_SHARE:
-            chosen[cluster].append(j)
-            used[j] = used.get(j, 0) + 1
-    result = {}
-    for cluster in range(n_clusters):
-        order = sorted(chosen[cluster], key=lambda j: -scores[cluster, j])
-        for j in ranked[cluster]:
-            if len(order) >= 3:
-                break
-            if j not in order and used.get(j, 0) < TOP_THREE_SHARE:
-                order.append(j)
-                used[j] = used.get(j, 0) + 1
-        # Short of three words that name no two other clusters, the list stays
-        # short rather than lead with words that tell nothing apart.
-        if len(order) == 3:
-            order += [j for j in ranked[cluster] if j not in order]
-        result[cluster] = [str(vocabulary[j]) for j in order[:top_words]]
-    return result
-
-
-# A genre names a cluster only if at least this share of its titles list it.
-GENRE_SHARE = 0.2
-
-
-def cluster_genre(counts: pd.Series, size: int, catalogue_share: pd.Series) -> str:
-    """The genre that tells a cluster apart: common in it, rarer elsewhere.
-
-    Of the specific genres (not broad tags such as "International Movies")
-    that at least ``GENRE_SHARE`` of the cluster's titles list, the one most
-    over-represented against the whole catalogue; else the commonest specific
-    genre. "Dramas" is the commonest genre of half the clusters and names
-    only those it is most typical of.
-    """
-    specific = counts[[genre not in BROAD_TAGS for genre in counts.index]]
-    if specific.empty:
-        return str(counts.index[0]) if len(counts) else ""
-    frequent = specific[specific >= GENRE_SHARE * size]
-    if frequent.empty:
-        return str(specific.index[0])
-    lift = (frequent / size) / catalogue_share.reindex(frequent.index)
-    return str(lift.idxmax())
-
-
-def cluster_name(words: list[str], genre: str) -> str:
-    """A short legend name: three distinctive words and the cluster's genre."""
-    name = ", ".join(words[:3])
-    return f"{name} · {genre}" if name and genre else name or genre
-
-
 def summarize_clusters(
     titles: pd.DataFrame,
     clusters: pd.DataFrame,
@@ -416,49 +307,12 @@ def summarize_clusters(
             "clusters has cluster numbers that cluster_identities does not list: "
             "they come from different runs; rerun the dec_clustering pipeline."
         )
-    labels = labels.astype(int)
-    by_position = distinctive_words(
-        titles["description"], labels, len(numbers), params.top_words
+    summary = naming.describe_clusters(
+        titles, clusters, labels.astype(int), numbers, params.top_words, params.examples
     )
-    words = {numbers[i]: w for i, w in by_position.items()}
-    genres = split_genres(_genres_or_none(titles))
-    catalogue_share = genres.explode().dropna().value_counts() / max(len(titles), 1)
-    summary = []
-    for cluster in numbers:
-        members = np.flatnonzero(labels == position[cluster])
-        best = clusters.iloc[members].sort_values("confidence", ascending=False)
-        genre_counts = genres.iloc[members].explode().dropna().value_counts()
-        summary.append(
-            {
-                "cluster": cluster,
-                "name": cluster_name(
-                    words[cluster],
-                    cluster_genre(genre_counts, len(members), catalogue_share),
-                ),
-                "size": len(members),
-                "top_words": words[cluster],
-                "top_genres": {str(k): int(v) for k, v in genre_counts.head(5).items()},
-                "examples": best["title"].head(params.examples).tolist(),
-            }
-        )
-    return continuity.apply_names(
-        {"clusters": summary}, continuity.read_names(names, "cluster_names")
+    return naming.apply_names(
+        {"clusters": summary}, naming.read_names(names, "cluster_names")
     )
-
-
-def _genres_or_none(titles: pd.DataFrame) -> pd.Series:
-    """``listed_in``, or no genre for any title when the catalogue has none."""
-    if "listed_in" in titles:
-        return titles["listed_in"]
-    return pd.Series("", index=titles.index, dtype=object)
-
-
-# Agreement with genres when the catalogue has no listed_in column.
-_NO_GENRES = {"nmi": None, "ari": None, "accuracy": None}
-
-
-SAME_POINTS_ATOL = 1e-6
-"""Largest coordinate difference of two embeddings taken as the same points."""
 
 
 def evaluate_clustering(
@@ -481,110 +335,65 @@ def evaluate_clustering(
     (see :mod:`netflix_dec.evaluation`); the silhouette is measured in the
     embedding each clustering was made in, on a sample for large catalogues.
     """
-    import sklearn
-    from sklearn.metrics import silhouette_score
-
-    has_genres = "listed_in" in titles
-    truth = weak_genre_labels(_genres_or_none(titles)).to_numpy()
     final = clusters["cluster"].to_numpy()
-    kmeans_labels = _numbers(identities, params.n_clusters)[kmeans_labels]
-
+    start = _numbers(identities, params.n_clusters)[kmeans_labels]
     # One sample of titles for both silhouettes (they are quadratic in titles);
     # only its rows of the embeddings are read (read_rows), so memory-mapped
     # embeddings of a large catalogue never become resident whole.
-    n = len(final)
-    rows = (
-        np.sort(
-            np.random.default_rng(params.seed).choice(
-                n, size=params.silhouette_sample, replace=False
-            )
-        )
-        if n > params.silhouette_sample
-        else np.arange(n)
-    )
-
-    def silhouette(points: np.ndarray, labels: np.ndarray) -> float | None:
-        if len(np.unique(labels)) < 2:
-            return None
-        # Pairwise distances in 64 MB chunks, not one n × n matrix; in float64,
-        # which scikit-learn computes faster than float32 (it upcasts float32
-        # chunk by chunk): 1.0 s against 1.7 s of CPU on the real file.
-        with sklearn.config_context(working_memory=64):
-            return float(silhouette_score(points.astype(np.float64), labels))
-
-    start = agreement(truth, kmeans_labels) if has_genres else _NO_GENRES
-    end = agreement(truth, final) if has_genres else _NO_GENRES
-    start_points = read_rows(embeddings, rows)
-    start_silhouette = silhouette(start_points, kmeans_labels[rows])
-    # DEC that kept its start in an unchanged embedding (sentence features, or
-    # the guard restored the start) has the start's silhouette: same points,
-    # same labels, same sample. Quadratic in titles, so not measured twice.
-    # "Same points" allows float rounding: KMeans centres its input in place
-    # and adds the mean back, which leaves the stored DEC embedding of the
-    # sentence features a few 1e-8 off the features (a second silhouette of
-    # the real file's map cost a second and differed in the 8th digit).
-    final_points = read_rows(dec_embeddings, rows)
-    unchanged = (
-        np.array_equal(final[rows], kmeans_labels[rows])
-        and start_points.shape == final_points.shape
-        and np.allclose(start_points, final_points, rtol=0, atol=SAME_POINTS_ATOL)
-    )
-    final_silhouette = (
-        start_silhouette if unchanged else silhouette(final_points, final[rows])
-    )
+    rows = sample_rows(len(final), params.silhouette_sample, params.seed)
     report = {
         "titles": len(final),
         "n_clusters": params.n_clusters,
         "variant": params.variant,
         "iterations": training["iterations"],
         "stop_reason": training["stop_reason"],
-        "weak_labels": "most specific listed_in genre (broad tags such as International Movies ignored)"
-        if has_genres
-        else "listed_in: not in this catalogue",
-        "weak_label_classes": int(len(np.unique(truth))) if has_genres else 0,
-        "kmeans_start": {
-            "non_empty_clusters": int(len(np.unique(kmeans_labels))),
-            "silhouette": start_silhouette,
-            **start,
-        },
-        "final": {
-            "non_empty_clusters": int(len(np.unique(final))),
-            "silhouette": final_silhouette,
-            **end,
-        },
-        # What DEC's iterations earned over their own start.
-        "dec": {
-            "moved": float(np.mean(final != kmeans_labels)),
-            "nmi_gain": end["nmi"] - start["nmi"] if has_genres else None,
-            "ari_gain": end["ari"] - start["ari"] if has_genres else None,
-            "kept_start": bool(training.get("kept_start", False)),
-            "outcome": training.get("outcome", ""),
-        },
+        **compare_with_start(
+            titles["listed_in"] if "listed_in" in titles else None,
+            start,
+            final,
+            read_rows(embeddings, rows),
+            read_rows(dec_embeddings, rows),
+            rows,
+        ),
+    }
+    report["dec"] |= {
+        "kept_start": bool(training.get("kept_start", False)),
+        "outcome": training.get("outcome", ""),
     }
     if params.stability_seeds:
         report["stability"] = seed_stability(embeddings, params)
-    if not has_genres:
+    _log_scores(report, params.n_clusters)
+    return report
+
+
+def _log_scores(report: dict[str, Any], n_clusters: int) -> None:
+    """One log line: clusters in use, agreement with genres and DEC's gain."""
+    final, start, moved = (
+        report["final"],
+        report["kmeans_start"],
+        report["dec"]["moved"],
+    )
+    if final["nmi"] is None:
         logger.info(
             "Clusters in use %d/%d; no agreement with genres (listed_in: not in this "
             "catalogue); DEC moved %.1f%% of titles.",
-            report["final"]["non_empty_clusters"],
-            params.n_clusters,
-            100 * report["dec"]["moved"],
+            final["non_empty_clusters"],
+            n_clusters,
+            100 * moved,
         )
-        return report
+        return
     logger.info(
         "Clusters in use %d/%d; NMI against genres %.3f (KMeans start %.3f, DEC's "
         "gain %+.4f), ARI %.3f (%.3f); DEC moved %.1f%% of titles.",
-        report["final"]["non_empty_clusters"],
-        params.n_clusters,
-        end["nmi"],
+        final["non_empty_clusters"],
+        n_clusters,
+        final["nmi"],
         start["nmi"],
         report["dec"]["nmi_gain"],
-        end["ari"],
+        final["ari"],
         start["ari"],
-        100 * report["dec"]["moved"],
+        100 * moved,
     )
-    return report
 
 
 # ---- continuity: numbers, names and what changed across runs ------------------------
@@ -646,17 +455,17 @@ def report_cluster_changes(
     report = continuity.change_report(
         followed["identity"],
         identities,
-        continuity.words_of(summary),
-        continuity.read_names(names, "cluster_names"),
+        naming.cluster_names(summary),
+        naming.read_names(names, "cluster_names"),
         followed["mode"],
     )
     logger.info("%s", report["summary"])
-    return report, continuity.plot_changes(report, continuity.words_of(summary))
+    return report, continuity.plot_changes(report, naming.cluster_names(summary))
 
 
 def export_cluster_names(summary: dict[str, Any]) -> pd.DataFrame:
     """The generated names in the names file's format: a start for the user's."""
-    return continuity.names_table(summary, "generated_name")
+    return naming.names_table(summary, "generated_name")
 
 
 def seed_stability(
@@ -669,20 +478,10 @@ def seed_stability(
     space's own seed (UMAP's layout) is held: the quality benchmark varies it
     too (benchmarks/results/results.md).
     """
-    import itertools
-
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
-
     seeds = [params.seed + index for index in range(params.stability_seeds)]
     points = np.asarray(embeddings, dtype=np.float32)
-    runs = [
-        KMeans(params.n_clusters, n_init=params.kmeans_n_init, random_state=seed)
-        .fit(points)
-        .labels_
-        for seed in seeds
-    ]
-    scores = [adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)]
+    runs = kmeans_runs(points, params.n_clusters, params.kmeans_n_init, seeds)
+    scores = seed_agreement(runs)
     logger.info(
         "Stability over KMeans seeds %s: mean ARI %.3f (min %.3f).",
         seeds,

@@ -287,13 +287,14 @@ def space_encoder(
     """
     from netflix_dec import space
     from netflix_dec.datasets import read_rows
+    from netflix_dec.evaluation import sample_rows
 
     if sparse.issparse(features):
         raise ValueError(
             f"encoding.embedding is umap, but the {params.features} features are "
             "sparse; use embedding: autoencoder (or auto) for them."
         )
-    rows = space.fit_sample(features.shape[0], params.umap_max_fit, params.seed)
+    rows = sample_rows(features.shape[0], params.umap_max_fit, params.seed)
     sample = space.unit_rows(read_rows(features, rows))
     if len(rows) < features.shape[0]:
         logger.info(
@@ -341,10 +342,11 @@ def space_encoder(
 def embed_titles(autoencoder: KerasModel, features: FeatureMatrix) -> np.ndarray:
     """Each title's embedding from the pretrained autoencoder's encoder."""
     from netflix_dec import dec
+    from netflix_dec.batching import predict
 
     # copy=False: predict already gives float32, and a copy of a million
     # titles' embeddings is another gigabyte.
-    embedding = dec.predict(dec.encoder_of(autoencoder), features)
+    embedding = predict(dec.encoder_of(autoencoder), features)
     return embedding.astype(np.float32, copy=False)
 
 

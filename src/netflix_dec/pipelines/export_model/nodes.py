@@ -13,17 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from netflix_dec.naming import cluster_names
 from netflix_dec.params import PARAMETER_GROUPS, ExportModelParams
 from netflix_dec.serving import OUTPUT_COLUMNS, ServedModelBundle
-
-
-def cluster_names(cluster_summary: dict[str, Any]) -> dict[int, str]:
-    """Each cluster's name from the cluster summary (its top words if unnamed)."""
-    names = {}
-    for entry in cluster_summary["clusters"]:
-        name = entry.get("name") or ", ".join(entry.get("top_words", [])[:3])
-        names[int(entry["cluster"])] = str(name)
-    return names
 
 
 def serve_assignments(

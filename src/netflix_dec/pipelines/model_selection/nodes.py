@@ -14,7 +14,6 @@ without genres: among the ``k`` that are stable enough, the best separated.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from typing import Any
 
@@ -22,7 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from netflix_dec.evaluation import agreement, weak_genre_labels
+from netflix_dec.evaluation import (
+    kmeans_runs,
+    kmeans_scores,
+    sample_distances,
+    sample_rows,
+    weak_genre_labels,
+)
 from netflix_dec.lazy import Figure, pyplot
 from netflix_dec.params import ModelSelectionParams
 
@@ -54,75 +59,19 @@ def sweep_n_clusters(
     Returns:
         One row per ``k``: the scores averaged over the seeds, and stability.
     """
-    n_titles = space.shape[0]
-    if n_titles != len(titles):
-        raise ValueError(
-            f"The clustering space has {n_titles} rows but there are {len(titles)} "
-            "clean titles: it was made from another table; rerun the encoding pipeline."
-        )
-    too_many = [k for k in params.n_clusters if k >= n_titles]
-    if too_many:
-        raise ValueError(
-            f"model_selection.n_clusters {too_many} must be smaller than the number "
-            f"of titles ({n_titles})."
-        )
-    import sklearn
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import (
-        adjusted_rand_score,
-        calinski_harabasz_score,
-        davies_bouldin_score,
-        pairwise_distances,
-        silhouette_score,
-    )
-
+    n_titles = _check_sweep(space.shape[0], len(titles), params)
     truth = (
         weak_genre_labels(titles["listed_in"]).to_numpy()
         if "listed_in" in titles.columns
         else None
     )
-    dense = not sparse.issparse(space)
-    # One sample of titles and its distance matrix serve every silhouette of
-    # the sweep: the scores compare on the same titles, at O(n²) per score.
-    rng = np.random.default_rng(params.seeds[0])
-    sample = np.sort(
-        rng.choice(
-            n_titles, size=min(params.silhouette_sample, n_titles), replace=False
-        )
-    )
-    with sklearn.config_context(working_memory=64):
-        distances = pairwise_distances(space[sample]).astype(np.float32)
+    # One sample of titles and its distances serve every silhouette of the sweep.
+    sample = sample_rows(n_titles, params.silhouette_sample, params.seeds[0])
+    distances = sample_distances(space, sample)
     rows = []
     for k in sorted(params.n_clusters):
-        runs = [
-            KMeans(k, n_init=params.kmeans_n_init, random_state=seed).fit_predict(space)
-            for seed in params.seeds
-        ]
-        row: dict[str, float] = {
-            "n_clusters": k,
-            "silhouette": _mean(
-                silhouette_score(distances, labels[sample], metric="precomputed")
-                for labels in runs
-            ),
-            # Both need dense rows; the clustering space is dense in every variant.
-            "calinski_harabasz": _mean(
-                calinski_harabasz_score(space, labels) for labels in runs
-            )
-            if dense
-            else np.nan,
-            "davies_bouldin": _mean(
-                davies_bouldin_score(space, labels) for labels in runs
-            )
-            if dense
-            else np.nan,
-            "stability": _mean(
-                adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)
-            ),
-        }
-        if truth is not None:
-            scores = [agreement(truth, labels) for labels in runs]
-            row["genre_nmi"] = _mean(score["nmi"] for score in scores)
-            row["genre_ari"] = _mean(score["ari"] for score in scores)
+        runs = kmeans_runs(space, k, params.kmeans_n_init, params.seeds)
+        row = {"n_clusters": k, **kmeans_scores(space, runs, sample, distances, truth)}
         logger.info(
             "n_clusters %d: %s.",
             k,
@@ -134,8 +83,20 @@ def sweep_n_clusters(
     return pd.DataFrame(rows)
 
 
-def _mean(values: Any) -> float:
-    return float(np.mean(list(values)))
+def _check_sweep(n_titles: int, n_clean: int, params: ModelSelectionParams) -> int:
+    """The number of titles swept, once it fits the table and every ``k``."""
+    if n_titles != n_clean:
+        raise ValueError(
+            f"The clustering space has {n_titles} rows but there are {n_clean} "
+            "clean titles: it was made from another table; rerun the encoding pipeline."
+        )
+    too_many = [k for k in params.n_clusters if k >= n_titles]
+    if too_many:
+        raise ValueError(
+            f"model_selection.n_clusters {too_many} must be smaller than the number "
+            f"of titles ({n_titles})."
+        )
+    return n_titles
 
 
 def suggest_n_clusters(
@@ -163,12 +124,7 @@ def suggest_n_clusters(
             f"highest silhouette among the n_clusters with stability >= "
             f"{params.min_stability:g}"
         )
-    preferred = {}
-    for column, (_, higher_is_better) in SCORES.items():
-        if column not in table or table[column].isna().all():
-            continue
-        index = table[column].idxmax() if higher_is_better else table[column].idxmin()
-        preferred[column] = int(table.loc[index, "n_clusters"])
+    preferred = _preferred_by_each_score(table)
     logger.info(
         "Suggested n_clusters: %d (%s); each score on its own prefers %s.",
         suggested,
@@ -190,6 +146,17 @@ def suggest_n_clusters(
         "seeds": list(params.seeds),
         "scores": table.replace({np.nan: None}).to_dict(orient="records"),
     }
+
+
+def _preferred_by_each_score(table: pd.DataFrame) -> dict[str, int]:
+    """The ``k`` each score prefers on its own (the scores the table has)."""
+    preferred = {}
+    for column, (_, higher_is_better) in SCORES.items():
+        if column not in table or table[column].isna().all():
+            continue
+        index = table[column].idxmax() if higher_is_better else table[column].idxmin()
+        preferred[column] = int(table.loc[index, "n_clusters"])
+    return preferred
 
 
 def plot_sweep(table: pd.DataFrame, report: dict[str, Any]) -> Figure:

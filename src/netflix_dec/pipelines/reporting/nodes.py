@@ -21,6 +21,7 @@ from netflix_dec import report
 from netflix_dec.catalogue import REAL_TITLES_PATH, SAMPLE_PATH, raw_titles_path
 from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure
+from netflix_dec.naming import cluster_names
 from netflix_dec.params import (
     DecClusteringParams,
     EncodingParams,
@@ -66,7 +67,7 @@ def cluster_shares_per_year(
 ) -> pd.DataFrame:
     """Each cluster's share of the titles of each year added and released."""
     _check_rows(clusters, titles)
-    names = points_table.words_from_summary(cluster_summary)
+    names = cluster_names(cluster_summary)
     tables = [
         report.shares_per_year(
             clusters["cluster"], title_years(titles, column), names, params.few_titles
@@ -85,7 +86,7 @@ def cluster_shares_per_class(
 ) -> pd.DataFrame:
     """How the titles of each country and each rating spread over the clusters."""
     _check_rows(clusters, titles)
-    names = points_table.words_from_summary(cluster_summary)
+    names = cluster_names(cluster_summary)
     tables = [
         report.shares_per_class(
             clusters["cluster"], titles.get(facet), names, params.top_classes
@@ -108,7 +109,7 @@ def relate_clusters(
             f"{len(clusters):,} clustered titles: they come from different runs. "
             "Rerun `kedro run`."
         )
-    names = points_table.words_from_summary(cluster_summary)
+    names = cluster_names(cluster_summary)
     return report.cluster_relations(
         dec_embeddings, clusters["cluster"].to_numpy(), names
     )

@@ -16,8 +16,10 @@ import pandas as pd
 from netflix_dec import points as points_table
 from netflix_dec import projection
 from netflix_dec.datasets import MapCache, read_rows
+from netflix_dec.evaluation import sample_rows
 from netflix_dec.features import FeatureMatrix
-from netflix_dec.lazy import Figure, pyplot
+from netflix_dec.lazy import Figure
+from netflix_dec.naming import cluster_names
 from netflix_dec.params import VisualizationParams
 
 logger = logging.getLogger(__name__)
@@ -27,7 +29,6 @@ SOURCE_NAMES = {
     "embeddings": "pretrained embeddings",
     "features": "input features",
 }
-_HOVER_COLUMNS = ("director", "release_year", "listed_in", "description")
 
 
 class MixedRunsError(ValueError):
@@ -74,10 +75,8 @@ def check_same_run(
 
 
 def _sample(n: int, params: VisualizationParams) -> np.ndarray:
-    rows = np.arange(n)
-    if n > params.max_points:
-        rng = np.random.default_rng(params.seed)
-        rows = np.sort(rng.choice(rows, size=params.max_points, replace=False))
+    rows = sample_rows(n, params.max_points, params.seed)
+    if len(rows) < n:
         logger.info(
             "Projecting a random sample of %d of %d titles (visualization.max_points).",
             len(rows),
@@ -102,9 +101,8 @@ def build_points(
     keeps every title without a position and says why; the pictures show that.
 
     With ``map_cache``, a map of the very same rows and settings made by an
-    earlier run is reused instead of refitted (t-SNE is the slowest step of a
-    re-run, and a new ``n_clusters`` often leaves what it maps unchanged);
-    any other map is fitted and stored for the next run.
+    earlier run is reused instead of refitted (see
+    :func:`netflix_dec.projection.map_of`).
 
     Returns:
         The points table as a JSON-ready record (see :mod:`netflix_dec.points`).
@@ -119,65 +117,37 @@ def build_points(
     )
     rows = _sample(len(clusters), params)
     chosen = read_rows(data, rows)
-    skipped = projection.why_not_projectable(chosen)
-    x = y = np.full(len(rows), np.nan)
     perplexity = projection.perplexity_for(len(rows), params.perplexity)
-    positions = None
-    if skipped is None and map_cache is not None:
-        key = projection.map_key(chosen, perplexity, params.max_iter, params.seed)
-        positions = map_cache.lookup(key, rows=len(rows))
-        if positions is not None:
-            logger.info(
-                "Reused the t-SNE map of %d titles from the %s stored in %s by an "
-                "earlier run: same input and settings (key %s).",
-                len(rows),
-                SOURCE_NAMES[params.projection_source],
-                map_cache.path,
-                key[:12],
-            )
-    if skipped is None and positions is None:
-        reduced, _ = projection.reduce(chosen, seed=params.seed)
-        skipped = projection.why_not_projectable(reduced)
-    if skipped is None and positions is None:
-        logger.info(
-            "t-SNE of %d titles from the %s (perplexity %g, %d iterations).",
-            len(rows),
-            SOURCE_NAMES[params.projection_source],
-            perplexity,
-            params.max_iter,
-        )
-        positions = projection.fit(reduced, perplexity, params.max_iter, params.seed)
-        if map_cache is not None:
-            map_cache.store(key, positions)
-    if positions is not None:
-        x, y = positions[:, 0], positions[:, 1]
-    else:
-        logger.warning("No t-SNE map: %s. The pictures say so instead.", skipped)
-    frame = pd.DataFrame(
-        {
-            "row": rows,
-            "show_id": clusters["show_id"].to_numpy()[rows],
-            "x": x,
-            "y": y,
-            "cluster": clusters["cluster"].to_numpy()[rows].astype(int),
-            "confidence": clusters["confidence"].to_numpy()[rows].astype(float),
-            "title": titles["title"].to_numpy()[rows],
-            **{c: titles[c].to_numpy()[rows] for c in _HOVER_COLUMNS if c in titles},
-            "new": False,
-        }
+    positions, skipped = projection.map_of(
+        chosen,
+        perplexity,
+        params.max_iter,
+        params.seed,
+        map_cache,
+        SOURCE_NAMES[params.projection_source],
     )
-    for column in _HOVER_COLUMNS:
-        if column not in frame:
-            frame[column] = None
-    meta = {
+    if positions is None:
+        logger.warning("No t-SNE map: %s. The pictures say so instead.", skipped)
+    frame = points_table.training_rows(clusters, titles, rows, positions)
+    meta = _map_meta(clusters, cluster_summary, len(rows), params, perplexity, skipped)
+    return points_table.to_record(frame, meta)
+
+
+def _map_meta(
+    clusters: pd.DataFrame,
+    cluster_summary: dict[str, Any],
+    n_rows: int,
+    params: VisualizationParams,
+    perplexity: float,
+    skipped: str | None,
+) -> dict[str, Any]:
+    """What the points table records once: the titles, clusters and map settings."""
+    return {
         "titles": len(clusters),
-        "sampled": bool(len(rows) < len(clusters)),
+        "sampled": bool(n_rows < len(clusters)),
         "n_clusters": len(cluster_summary["clusters"]),
         "clusters_in_use": int(clusters["cluster"].nunique()),
-        "words": {
-            str(k): v
-            for k, v in points_table.words_from_summary(cluster_summary).items()
-        },
+        "words": {str(k): v for k, v in cluster_names(cluster_summary).items()},
         "source": params.projection_source,
         "source_name": SOURCE_NAMES[params.projection_source],
         "method": projection.METHOD,
@@ -186,7 +156,6 @@ def build_points(
         "seed": params.seed,
         "skipped": skipped,
     }
-    return points_table.to_record(frame, meta)
 
 
 def place_new_titles(
@@ -216,29 +185,12 @@ def place_new_titles(
         meta["source"]
     )
     x = y = np.full(len(assigned_titles), np.nan)
-    reason = meta["skipped"]
-    if reason is None and train_source is None:
-        reason = (
-            f"the map was made of the {meta['source_name']}, which the assign "
-            "pipeline does not compute; use visualization.projection_source "
-            "dec_embeddings or features"
-        )
-    if reason is None and train_source.shape[0] != meta["titles"]:
-        raise MixedRunsError(
-            f"{meta['source']} has {train_source.shape[0]:,} rows but the map was "
-            f"made of {meta['titles']:,} titles: they come from different runs. "
-            "Rerun `kedro run`."
-        )
+    reason = _why_not_placed(meta, train_source)
     if reason is None:
-        train, new = projection.reduce(
+        placed = projection.place_on_map(
             read_rows(train_source, frame["row"].to_numpy()),
-            new_source,
-            seed=meta["seed"],
-        )
-        placed = projection.place_new(
-            train,
             frame[["x", "y"]].to_numpy(),
-            new,
+            new_source,
             meta["perplexity"],
             meta["seed"],
         )
@@ -246,106 +198,39 @@ def place_new_titles(
         logger.info("Placed %d new titles on the training map.", len(placed))
     else:
         logger.warning("New titles not placed on the map: %s.", reason)
-    added = pd.DataFrame(
-        {
-            "row": -1,
-            "show_id": assigned_titles["show_id"].to_numpy(),
-            "x": x,
-            "y": y,
-            "cluster": assigned_titles["cluster"].to_numpy().astype(int),
-            "confidence": assigned_titles["confidence"].to_numpy().astype(float),
-            "title": assigned_titles["title"].to_numpy(),
-            **{
-                c: new_titles[c].to_numpy() if c in new_titles else None
-                for c in _HOVER_COLUMNS
-            },
-            "new": True,
-        }
-    )
+    added = points_table.new_rows(assigned_titles, new_titles, x, y)
     meta = meta | {"new_titles": len(added), "new_skipped": reason}
     return points_table.to_record(pd.concat([frame, added], ignore_index=True), meta)
 
 
+def _why_not_placed(meta: dict[str, Any], train_source: Any) -> str | None:
+    """Why new titles cannot be placed on this map, None if they can.
+
+    Raises:
+        MixedRunsError: The training rows are not the ones the map was made of.
+    """
+    if meta["skipped"] is not None:
+        return meta["skipped"]
+    if train_source is None:
+        return (
+            f"the map was made of the {meta['source_name']}, which the assign "
+            "pipeline does not compute; use visualization.projection_source "
+            "dec_embeddings or features"
+        )
+    if train_source.shape[0] != meta["titles"]:
+        raise MixedRunsError(
+            f"{meta['source']} has {train_source.shape[0]:,} rows but the map was "
+            f"made of {meta['titles']:,} titles: they come from different runs. "
+            "Rerun `kedro run`."
+        )
+    return None
+
+
 def plot_cluster_map(points: dict[str, Any]) -> Figure:
     """The notebook's seaborn scatter, coloured by cluster, legend beside it."""
-    import seaborn as sns
+    from netflix_dec.cluster_map import draw_cluster_map
 
-    from netflix_dec.palette import cluster_palette
-
-    frame, meta = points_table.from_record(points)
-    fig, ax = pyplot().subplots(figsize=(14, 10), layout="constrained")
-    placed = frame.dropna(subset=["x", "y"])
-    if placed.empty:
-        ax.text(
-            0.5,
-            0.5,
-            f"No t-SNE map: {meta['skipped']}.",
-            ha="center",
-            va="center",
-            wrap=True,
-            usetex=False,
-            parse_math=False,
-        )
-        ax.set_axis_off()
-        return fig
-    words = {int(k): v for k, v in meta["words"].items()}
-    labels = {c: points_table.label(c, words.get(c)) for c in frame["cluster"]}
-    palette = cluster_palette(max([meta["n_clusters"], *(frame["cluster"] + 1)]))
-    names = placed["cluster"].map(lambda c: labels.get(c, str(c)))
-    in_use = sorted(placed["cluster"].unique())
-    order = [labels.get(c, str(c)) for c in in_use]
-    colours = {labels.get(c, str(c)): palette[c] for c in in_use}
-    sns.scatterplot(
-        x=placed["x"],
-        y=placed["y"],
-        hue=names,
-        hue_order=order,
-        palette=colours,
-        s=max(4.0, min(18.0, 60000 / max(len(placed), 1))),
-        linewidth=0,
-        alpha=0.8,
-        ax=ax,
-    )
-    _write_names(ax, placed, words)
-    ax.set(
-        title=points_table.caption(meta, len(placed)),
-        xlabel="t-SNE 1",
-        ylabel="t-SNE 2",
-    )
-    ax.title.set_parse_math(False)
-    legend = ax.legend(
-        title="Cluster · top words",
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=9,
-        title_fontsize=10,
-        markerscale=1.5,
-        frameon=False,
-        ncols=1 if len(order) <= 30 else 2,
-    )
-    for text in legend.get_texts():
-        text.set_parse_math(False)
-    return fig
-
-
-def _write_names(ax: Any, placed: pd.DataFrame, words: dict[int, str]) -> None:
-    """Each cluster's short name where its titles lie, on a white halo."""
-    from matplotlib import patheffects
-
-    halo = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
-    for cluster, (x, y) in points_table.label_positions(placed).items():
-        ax.text(
-            x,
-            y,
-            points_table.short_name(cluster, words.get(cluster)),
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            fontweight="bold",
-            color="#222222",
-            path_effects=halo,
-            parse_math=False,
-        )
+    return draw_cluster_map(*points_table.from_record(points))
 
 
 def similar_for_points(placed: pd.DataFrame, similar: pd.DataFrame) -> pd.DataFrame:

@@ -427,11 +427,15 @@ params = DecClusteringParams(
     n_clusters=20, variant="idec", gamma=0.1, alpha=1.0, batch_size=256, maxiter=100,
     update_interval=50, tol=0.0, learning_rate=0.001, momentum=0.9, kmeans_n_init=1,
     guard="silhouette", silhouette_sample=10000, top_words=8, examples=5, seed=42)
-dec.predict(encoder, x[:100])
+# dec.predict and a DecConfig argument moved with issue 28; old commits have neither.
+predict = getattr(dec, "predict", None) or __import__("netflix_dec.batching").batching.predict
+predict(encoder, x[:100])
 before = status("VmRSS")
 open("/proc/self/clear_refs", "w").write("5")  # the high-water mark starts here
 wall, cpu = time.perf_counter(), time.process_time()
-result = dec.fit_dec(encoder, x, params, verbose=False)
+result = dec.fit_dec(
+    encoder, x, dec.DecConfig.of(params) if hasattr(dec, "DecConfig") else params,
+    verbose=False)
 print(json.dumps({
     "rss_before_mb": before,
     "peak_mb": status("VmHWM"),

@@ -417,3 +417,21 @@ def test_a_model_predicted_on_is_freed_with_its_compiled_step():
     del model
     gc.collect()
     assert gone() is None
+
+
+def test_dec_is_a_library_that_imports_no_pipeline_schema_nor_kedro():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(dec))
+    imported = {
+        alias.name if isinstance(node, ast.Import) else node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {name for name in imported if name.startswith("kedro")}
+    assert "netflix_dec.params" not in imported
+    # Its config is built from the pipeline's parameters by attribute.
+    config = dec_params(n_clusters=4)
+    assert isinstance(config, dec.DecConfig) and config.n_clusters == 4

@@ -10,6 +10,8 @@ the objective so that the embedding cannot fold onto a few centroids.
 Training runs in Keras's compiled ``fit`` (one ``tf.function`` train step), a
 target update at a time, never in Python-level ``train_on_batch`` calls.
 Features may be a SciPy sparse matrix: they stay sparse down to the first layer.
+How rows reach the model (tf.data batches, prediction into preallocated
+arrays) lives in :mod:`netflix_dec.batching`; this module is the algorithm.
 
 Sentence features need no autoencoder: :func:`build_feature_embedding` makes the
 clustering layer's input the L2-normalised features themselves. A 10-d
@@ -35,8 +37,10 @@ import keras
 import numpy as np
 from sklearn.cluster import KMeans
 
-from netflix_dec import space  # noqa: F401  (registers NeighbourSpace for loading)
-from netflix_dec.batching import as_tensor, batches, predict
+from netflix_dec import (
+    batching,
+    space,  # noqa: F401  (registers NeighbourSpace for loading)
+)
 from netflix_dec.evaluation import silhouette
 from netflix_dec.features import FeatureMatrix
 
@@ -246,7 +250,7 @@ def pretrain_autoencoder(
         else []
     )
     history = autoencoder.fit(
-        batches(x, batch_size, reconstruct=True, shuffle_seed=seed),
+        batching.batches(x, batch_size, reconstruct=True, shuffle_seed=seed),
         epochs=epochs,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=verbose,
@@ -343,7 +347,7 @@ def _final_embedding(
     every title's embedding is made (a gigabyte for a million titles).
     """
     if encoder.trainable_weights:
-        return predict(encoder, x)
+        return batching.predict(encoder, x)
     return start_embedding
 
 
@@ -426,11 +430,11 @@ def fit_dec(
     # Sparse features are converted once: the loop reads them at every target
     # update. Dense rows are read from the array as they are (see batches).
     if not isinstance(x, np.ndarray):
-        x = as_tensor(x)
+        x = batching.as_tensor(x)
     # Memory-mapped features leave memory as predict reads them: KMeans needs
     # the start embedding and, briefly, a second array of its size (scikit-
     # learn's tolerance takes the variance of a centred copy), not them.
-    start_embedding = predict(encoder, x)
+    start_embedding = batching.predict(encoder, x)
     kmeans = _kmeans_start(start_embedding, params, initial_centroids)
 
     clustering = ClusteringLayer(n_clusters, alpha=params.alpha, name="clustering")
@@ -451,7 +455,7 @@ def fit_dec(
     )
     iteration, loss, stop_reason = 0, float("nan"), "maxiter"
     while True:
-        q = predict(model, x)
+        q = batching.predict(model, x)
         labels = q.argmax(axis=1)
         changed = float(np.mean(labels != previous))
         previous = labels
@@ -476,7 +480,7 @@ def fit_dec(
         steps = min(update_interval, maxiter - iteration)
         targets = (target_distribution(q),)
         history = trainer.fit(
-            batches(
+            batching.batches(
                 x,
                 params.batch_size,
                 targets,
@@ -499,7 +503,7 @@ def fit_dec(
     guard = _guard(labels, kmeans.labels_, start_embedding, embedding, params)
     if guard["kept_start"]:
         trainer.set_weights(start_weights)
-        q, embedding = predict(model, x), start_embedding
+        q, embedding = batching.predict(model, x), start_embedding
     return DECResult(
         model=model,
         q=q,

@@ -88,19 +88,37 @@ def check_new_titles(
         )
     except RawTitlesError as error:
         raise NewTitlesError(str(error)) from None
-    if KEY not in new_titles:
-        made = new_titles.assign(**{KEY: content_ids(new_titles)})
-        new_titles = made.drop_duplicates(subset=KEY)
-        logger.info(
-            "No %s column in new_titles: ids made from title and description "
-            "(the same as for training titles); %d repeated title(s) dropped.",
-            KEY,
-            len(made) - len(new_titles),
-        )
+    new_titles = _with_ids(new_titles)
     _check_rows(new_titles)
     checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    checked["seen"] = _seen(checked, training_titles)
+    logger.info(
+        "New titles: %d, of which %d already in the training set (flagged seen).",
+        len(checked),
+        int(checked["seen"].sum()),
+    )
+    return checked
+
+
+def _with_ids(new_titles: pd.DataFrame) -> pd.DataFrame:
+    """The titles with a ``show_id``: their own, or made as for training titles."""
+    if KEY in new_titles:
+        return new_titles
+    made = new_titles.assign(**{KEY: content_ids(new_titles)})
+    unique = made.drop_duplicates(subset=KEY)
+    logger.info(
+        "No %s column in new_titles: ids made from title and description "
+        "(the same as for training titles); %d repeated title(s) dropped.",
+        KEY,
+        len(made) - len(unique),
+    )
+    return unique
+
+
+def _seen(checked: pd.DataFrame, training_titles: pd.DataFrame) -> list[bool]:
+    """Whether a training title has each title's title and description."""
     known = _known_pairs(training_titles)
-    checked["seen"] = [
+    return [
         pair in known
         for pair in zip(
             _normalise(checked["title"]),
@@ -108,12 +126,6 @@ def check_new_titles(
             strict=True,
         )
     ]
-    logger.info(
-        "New titles: %d, of which %d already in the training set (flagged seen).",
-        len(checked),
-        int(checked["seen"].sum()),
-    )
-    return checked
 
 
 def _check_rows(new_titles: pd.DataFrame) -> None:

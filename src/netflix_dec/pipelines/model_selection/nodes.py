@@ -110,20 +110,7 @@ def suggest_n_clusters(
     own is reported too, so disagreements are visible.
     """
     stable = table[table["stability"] >= params.min_stability]
-    if stable.empty:
-        best = table.sort_values(["stability", "n_clusters"], ascending=[False, True])
-        suggested = int(best["n_clusters"].iloc[0])
-        basis = (
-            f"no n_clusters reached stability {params.min_stability:g}; "
-            "the most stable was taken"
-        )
-    else:
-        best = stable.sort_values(["silhouette", "n_clusters"], ascending=[False, True])
-        suggested = int(best["n_clusters"].iloc[0])
-        basis = (
-            f"highest silhouette among the n_clusters with stability >= "
-            f"{params.min_stability:g}"
-        )
+    suggested, basis = _suggest(table, stable, params.min_stability)
     preferred = _preferred_by_each_score(table)
     logger.info(
         "Suggested n_clusters: %d (%s); each score on its own prefers %s.",
@@ -133,12 +120,7 @@ def suggest_n_clusters(
     )
     return {
         "suggested_k": suggested,
-        "rule": (
-            "Among the n_clusters whose stability (mean adjusted Rand index between "
-            f"the KMeans labels of {len(params.seeds)} seeds) is at least "
-            f"{params.min_stability:g}, the one with the highest silhouette; the "
-            "smaller on a tie; the most stable when none is stable enough."
-        ),
+        "rule": RULE.format(seeds=len(params.seeds), least=params.min_stability),
         "basis": basis,
         "stable_n_clusters": [int(k) for k in stable["n_clusters"]],
         "preferred_by_each_score": preferred,
@@ -146,6 +128,30 @@ def suggest_n_clusters(
         "seeds": list(params.seeds),
         "scores": table.replace({np.nan: None}).to_dict(orient="records"),
     }
+
+
+RULE = (
+    "Among the n_clusters whose stability (mean adjusted Rand index between "
+    "the KMeans labels of {seeds} seeds) is at least "
+    "{least:g}, the one with the highest silhouette; the "
+    "smaller on a tie; the most stable when none is stable enough."
+)
+"""The suggestion's rule in words, as the report states it."""
+
+
+def _suggest(
+    table: pd.DataFrame, stable: pd.DataFrame, least: float
+) -> tuple[int, str]:
+    """The suggested ``k`` by :data:`RULE`, and which branch of it chose."""
+    if stable.empty:
+        best = table.sort_values(["stability", "n_clusters"], ascending=[False, True])
+        return int(best["n_clusters"].iloc[0]), (
+            f"no n_clusters reached stability {least:g}; the most stable was taken"
+        )
+    best = stable.sort_values(["silhouette", "n_clusters"], ascending=[False, True])
+    return int(best["n_clusters"].iloc[0]), (
+        f"highest silhouette among the n_clusters with stability >= {least:g}"
+    )
 
 
 def _preferred_by_each_score(table: pd.DataFrame) -> dict[str, int]:

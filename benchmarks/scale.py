@@ -14,10 +14,10 @@ from benchmarks.harness import (
     load_average,
     metrics,
     save,
-    scratch_project,
     strip,
     yes,
 )
+from tests.support import scratch_project
 
 RESULT = "scale"
 NEEDS_REAL_CSV = False

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from kedro.framework.startup import bootstrap_project
 
-from benchmarks.harness import kedro, latest
 from netflix_dec.catalogue import ENV_VAR
+from tests.support import kedro, latest
 
 from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session
 

@@ -21,7 +21,6 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io.core import DatasetError, Version
 
-from benchmarks.harness import kedro_env
 from netflix_dec.catalogue import ENV_VAR
 from netflix_dec.datasets import AtomicDataset
 from netflix_dec.transaction import (
@@ -31,6 +30,7 @@ from netflix_dec.transaction import (
     RunLockedError,
     RunRecord,
 )
+from tests.support import kedro_env
 
 from .conftest import make_project_copy, run_kedro_session
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from netflix_dec import catalogue
 from netflix_dec.catalogue import (
     COLUMNS,
     MAX_HEADER_BYTES,
     RawTitlesError,
     check_new_titles_file,
     check_titles_file,
+    checks,
 )
 
 SHORT = 400  # characters: one readable line, whatever the file holds
@@ -43,7 +43,7 @@ def test_a_20_mb_one_line_header_stops_with_a_short_message_reading_1_mb(
     path.write_bytes(b"show_id,title," + b"x" * (20 * 2**20))
     _CountingFile.read_bytes = 0
     monkeypatch.setattr(
-        catalogue, "open", lambda p, mode="rb": _CountingFile(p, "r"), raising=False
+        checks, "open", lambda p, mode="rb": _CountingFile(p, "r"), raising=False
     )
     with pytest.raises(
         RawTitlesError, match="no line break in its first 1 MB"

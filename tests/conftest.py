@@ -77,6 +77,16 @@ def run_kedro_session(
         return session.run(pipeline_names=pipelines, runner=runner)
 
 
+def finished_fast_run(parent: Path) -> Path:
+    """A scratch project under ``parent`` after one `kedro run --env fast` on the sample."""
+    root = make_project_copy(parent)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENV_VAR, raising=False)
+        patch.chdir(root)
+        run_kedro_session(root, env="fast")
+    return root
+
+
 @pytest.fixture
 def run_session(project_copy: Path):
     """:func:`run_kedro_session` on the scratch project."""

@@ -23,17 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.harness import (
-    REAL_CSV,
-    WORK,
-    kedro_command,
-    kedro_env,
-    latest,
-    measure,
-    save,
-    scratch_project,
-    yes,
-)
+from benchmarks.harness import REAL_CSV, WORK, measure, save, yes
+from tests.support import kedro_command, kedro_env, latest, scratch_project
 
 RESULT = "assign"
 NEEDS_REAL_CSV = True

@@ -22,7 +22,7 @@ from typing import Any
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from benchmarks.harness import ROOT
+from tests.support import ROOT
 
 
 def _png(figure: Any) -> None:

@@ -10,15 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.harness import (
-    REAL_CSV,
-    WORK,
-    kedro_run,
-    latest,
-    metrics,
-    save,
-    scratch_project,
-)
+from benchmarks.harness import REAL_CSV, WORK, kedro_run, metrics, save
+from tests.support import latest, scratch_project
 
 RESULT = "continuity"
 NEEDS_REAL_CSV = True

@@ -8,15 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import (
-    WORK,
-    kedro_command,
-    kedro_env,
-    measure,
-    save,
-    scratch_project,
-    strip,
-)
+from benchmarks.harness import WORK, measure, save, strip
+from tests.support import kedro_command, kedro_env, scratch_project
 
 RESULT = "dask_shards"
 NEEDS_REAL_CSV = False

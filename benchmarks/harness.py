@@ -1,10 +1,10 @@
-"""What every benchmark (and the end-to-end tests) shares: scratch projects, `kedro`
-as a subprocess, process measurement, the notebook's environment and saving results.
+"""What every benchmark shares: measured `kedro` runs, the notebook's environment,
+the machine record and saving results.
 
 Every run of the project happens in a scratch copy of its configuration through
-the ``kedro`` command, so Kedro's start-up is included and the working tree's
-``data/`` is left alone. The tests import :func:`scratch_project` and
-:func:`kedro` from here rather than keeping copies of their own.
+the ``kedro`` command (both from :mod:`tests.support`, which the end-to-end tests
+use too), so Kedro's start-up is included and the working tree's ``data/`` is
+left alone.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import time
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from netflix_dec.catalogue import ENV_VAR
+from tests.support import ROOT, kedro_command, kedro_env, latest
 
-ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work"
 RESULTS = ROOT / "benchmarks" / "results"
 # Resolved now: the runs happen in a scratch copy, where a relative path (as CI
@@ -49,82 +48,6 @@ SEED_PACKAGES = [
     "matplotlib",
 ]
 PIPELINES = ("data_processing", "encoding", "dec_clustering", "visualization")
-
-
-# ---- scratch projects and the kedro command -------------------------------------------
-
-
-def scratch_project(root: Path, *, sample: bool = False, source: Path = ROOT) -> Path:
-    """A fresh copy of the project's configuration at ``root`` to run pipelines in.
-
-    Runs write into its ``data/`` instead of the working tree, and a real file
-    in the working tree's ``data/01_raw`` cannot leak into them. The package
-    itself is the installed one.
-
-    Args:
-        root: Where the copy goes; replaced when it exists.
-        sample: Also copy the bundled synthetic sample, for runs without
-            ``NETFLIX_TITLES_CSV``.
-        source: The project tree whose configuration is copied (another
-            version's, from :func:`checkout`, to run that version).
-    """
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy2(source / name, root / name)
-    shutil.copytree(
-        source / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()  # bootstrap_project wants it; the package is installed
-    if sample:
-        from netflix_dec.catalogue import SAMPLE_PATH
-
-        target = root / SAMPLE_PATH
-        target.parent.mkdir(parents=True)
-        shutil.copy2(ROOT / SAMPLE_PATH, target)
-    return root
-
-
-def kedro_command(*args: str) -> list[str]:
-    """The ``kedro`` command of this Python environment with ``args``."""
-    kedro = shutil.which("kedro", path=str(Path(sys.executable).parent)) or "kedro"
-    return [kedro, *args]
-
-
-def kedro_env(csv: Path | None = None, src: Path | None = None) -> dict[str, str]:
-    """The environment for ``kedro``: telemetry off, quiet TensorFlow, ``csv`` or no file.
-
-    ``src`` runs the package from that folder (another version's) instead of
-    the installed one.
-    """
-    env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-    env |= {
-        "KEDRO_DISABLE_TELEMETRY": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "COLUMNS": "400",  # rich would wrap long error messages at 80 columns
-    }
-    if csv is not None:
-        env[ENV_VAR] = str(csv)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    return env
-
-
-def kedro(
-    root: Path, *args: str, csv: Path | None = None, timeout: int = 300
-) -> subprocess.CompletedProcess:
-    """Run ``kedro args`` in the project at ``root``; output captured, never raises."""
-    return subprocess.run(
-        kedro_command(*args),
-        check=False,
-        cwd=root,
-        env=kedro_env(csv),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 # ---- measuring commands ---------------------------------------------------------------
@@ -160,14 +83,9 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any
     }
 
 
-def kedro_run(
-    root: Path, csv: Path, *args: str, src: Path | None = None
-) -> dict[str, Any]:
-    """``kedro run`` in a scratch project, measured; adds the per-node record.
-
-    ``src``: run the package from that folder, as :func:`kedro_env` says.
-    """
-    result = measure(kedro_command("run", *args), cwd=root, env=kedro_env(csv, src))
+def kedro_run(root: Path, csv: Path, *args: str) -> dict[str, Any]:
+    """``kedro run`` in a scratch project, measured; adds the per-node record."""
+    result = measure(kedro_command("run", *args), cwd=root, env=kedro_env(csv))
     timings = json.loads((root / "data/08_reporting/run_timings.json").read_text())
     result["nodes"] = timings["nodes"]
     # The pipeline's own seconds, and how much of them loading and saving took
@@ -192,47 +110,6 @@ def kedro_run(
     return result
 
 
-def checkout(commit: str) -> Path:
-    """The project as of ``commit`` (config, package, pyproject), extracted once.
-
-    With :func:`scratch_project` ``source=`` and :func:`kedro_run` ``src=`` it
-    runs an earlier version side by side with the current one.
-    """
-    target = WORK / f"checkout-{commit}"
-    if not (target / "src").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(
-            [
-                "git",
-                "archive",
-                "--format=tar",
-                commit,
-                "conf",
-                "src",
-                "pyproject.toml",
-                ".telemetry",
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
-
-
-def probe(script: str, src: Path, *args: str) -> dict[str, Any]:
-    """Run ``script`` in a fresh Python with the package from ``src``; its last
-    output line, JSON, is the result (one version measured side by side with another)."""
-    output = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        env={**os.environ, "PYTHONPATH": str(src), "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
 def shown(path: Path) -> str:
     """A path as results record it: relative to the project, no machine's folders."""
     return os.path.relpath(path, ROOT)
@@ -255,20 +132,6 @@ def head_commit() -> str:
 def load_average() -> list[float]:
     """The 1, 5 and 15 minute load averages: how busy the machine was."""
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def latest(path: Path) -> Path:
-    """The file a catalogue entry last saved at ``path``.
-
-    With ``versioned: true`` (the trained models and reports) ``path`` is a
-    folder of versions, ``<path>/<version>/<name>``, whose names sort by time;
-    otherwise it is the file itself.
-    """
-    if path.is_dir():
-        versions = sorted(v for v in path.iterdir() if (v / path.name).is_file())
-        if versions:
-            return versions[-1] / path.name
-    return path
 
 
 def metrics(root: Path) -> dict[str, Any]:

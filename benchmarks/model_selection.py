@@ -9,14 +9,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import (
-    REAL_CSV,
-    WORK,
-    kedro_run,
-    latest,
-    save,
-    scratch_project,
-)
+from benchmarks.harness import REAL_CSV, WORK, kedro_run, save
+from tests.support import latest, scratch_project
 
 RESULT = "model_selection"
 NEEDS_REAL_CSV = True

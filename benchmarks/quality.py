@@ -11,15 +11,14 @@ from typing import Any
 from benchmarks.harness import (
     REAL_CSV,
     RESULTS,
-    ROOT,
     WORK,
     kedro_run,
     metrics,
     save,
-    scratch_project,
     shown,
     yes,
 )
+from tests.support import ROOT, scratch_project
 
 RESULT = "quality"
 NEEDS_REAL_CSV = True

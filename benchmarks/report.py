@@ -26,7 +26,10 @@ def write(benchmarks: Iterable[ModuleType]) -> None:
     parts = [
         "# Benchmark results",
         "",
-        "Written by `python benchmarks/run.py`; see benchmarks/README.md.",
+        "Written by `python benchmarks/run.py`; see benchmarks/README.md. The "
+        "decisions behind the defaults, with the tables of the experiments that "
+        "compared older commits, are in "
+        "[docs/decisions/](../../docs/decisions/README.md).",
         "",
         f"Machine: {first['cpu']}, {first['cores']} cores, {first['memory_gb']} GB, AVX2: {first['avx2']}; Python {first['python']}.",
         "Versions: "

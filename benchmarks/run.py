@@ -12,7 +12,6 @@ Run from the project root with the project's environment::
     python benchmarks/run.py model-selection  # the n_clusters sweep on the real file
     python benchmarks/run.py tracking  # a run with MLflow tracking on against off
     python benchmarks/run.py serving   # the exported model served: load, latency, memory
-    python benchmarks/run.py clustering-levers --data DIR  # KMeans, t-SNE, map cache, DEC at scale
     python benchmarks/run.py continuity  # numbers kept: 85% then 100% of the real file, another seed
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
@@ -41,11 +40,9 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
 
 from benchmarks import (  # noqa: E402
     assign,
-    clustering_levers,
     continuity,
     dask_shards,
     dec_step,
-    levers,
     model_selection,
     quality,
     report,
@@ -62,8 +59,6 @@ BENCHMARKS = {
     "scale": scale,
     "quality": quality,
     "dec-step": dec_step,
-    "levers": levers,
-    "clustering-levers": clustering_levers,
     "assign": assign,
     "dask": dask_shards,
     "model-selection": model_selection,

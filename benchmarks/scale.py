@@ -14,10 +14,10 @@ from benchmarks.harness import (
     load_average,
     metrics,
     save,
-    scratch_project,
     strip,
     yes,
 )
+from tests.support import scratch_project
 
 RESULT = "scale"
 NEEDS_REAL_CSV = False
@@ -29,60 +29,6 @@ TARGET_MB = 4096
 # of that size, not on whatever size ran largest.
 EARLIER_TITLES = 100_000
 EARLIER_SECONDS = 600
-
-# Memory levers for the million-title target, measured on 2026-11-27 with the
-# MiniLM feature cache filled (one `kedro run` of 1,000,000 synthetic titles,
-# 699,088 clustered, per step; per-node peak RSS from run_timings.json).
-MEMORY_LEVERS_INTRO = (
-    "Memory levers at a million titles (699,088 clustered), each step one "
-    "`kedro run` with the MiniLM feature cache filled, 2026-11-27: process peak "
-    "5,375 MB before, 3,444 MB after (train_dec); the cached run's wall time "
-    "went from 328 to 155 s on a shared machine, the t-SNE map's change "
-    "landing in between. Outputs byte-identical through the steps but the "
-    "map's positions (the t-SNE change). Left in the final peak: about 1.16 GB "
-    "of libraries, the 1.07 GB start embedding, and a 1.07 GB transient copy "
-    "inside scikit-learn's KMeans (its tolerance is the variance of a centred "
-    "copy)."
-)
-MEMORY_LEVERS = (
-    (
-        "sampled rows of memory-mapped arrays read from the file "
-        "(datasets.read_rows); features memory-mapped too",
-        "kept",
-        "evaluate_clustering 5,248 -> 3,445 MB, build_points 5,374 -> 3,449 MB: "
-        "indexing the map with a 10,000-row sample made the whole file resident "
-        "(each page fault reads 64 KB around it)",
-    ),
-    (
-        "malloc_trim before each node (FreedMemoryHooks)",
-        "kept",
-        "process peak 5,024 -> 4,296 MB: what a node freed goes back to the system",
-    ),
-    (
-        "DEC's batch-gathering function holds the features and targets weakly",
-        "kept",
-        "a leak: TensorFlow kept that function, and with it the arrays, for the "
-        "rest of the run; embed_titles 4,296 -> 3,222 MB, evaluate_clustering "
-        "2,762 -> 1,668 MB, idle between nodes 2,245 -> 1,171 MB",
-    ),
-    (
-        "predict releases a memory-mapped input's pages every 64 MB",
-        "kept",
-        "train_dec 4,188 -> 3,444 MB (the features leave memory while KMeans "
-        "runs), embed_titles 3,216 -> 2,186 MB",
-    ),
-    (
-        "madvise(MADV_RANDOM) on the mapped arrays",
-        "not kept",
-        "no effect: a 10,000-row sample still read 227 MB, the whole file",
-    ),
-    (
-        "reading fewer columns of clean_titles, or Arrow-backed strings",
-        "not needed",
-        "pandas 3.1 already stores the strings Arrow-backed: 35-58 MB per load "
-        "at 200,000 titles",
-    ),
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -216,11 +162,9 @@ def section(s: dict[str, Any]) -> list[str]:
         *_earlier_target(s["runs"]),
         *million,
         *_slowest(s),
-        MEMORY_LEVERS_INTRO,
-        "",
-        "| lever | kept | measured effect |",
-        "| --- | --- | --- |",
-        *[f"| {lever} | {kept} | {effect} |" for lever, kept, effect in MEMORY_LEVERS],
+        "Memory levers at a million titles (what brought the peak under 4 GB, and "
+        "what was not kept): "
+        "[docs/decisions/scale-memory.md](../../docs/decisions/scale-memory.md).",
         "",
     ]
 

@@ -30,18 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.harness import (
-    REAL_CSV,
-    WORK,
-    kedro_command,
-    kedro_env,
-    latest,
-    load_average,
-    measure,
-    save,
-    scratch_project,
-    yes,
-)
+from benchmarks.harness import REAL_CSV, WORK, load_average, measure, save, yes
+from tests.support import kedro_command, kedro_env, latest, scratch_project
 
 RESULT = "serving"
 NEEDS_REAL_CSV = True

@@ -11,7 +11,6 @@ from typing import Any
 
 from benchmarks.harness import (
     REAL_CSV,
-    ROOT,
     WORK,
     head_commit,
     kedro_run,
@@ -19,12 +18,12 @@ from benchmarks.harness import (
     measure,
     notebook_run,
     save,
-    scratch_project,
     seed_venv,
     shown,
     strip,
     yes,
 )
+from tests.support import ROOT, scratch_project
 
 RESULT = "speed"
 NEEDS_REAL_CSV = True

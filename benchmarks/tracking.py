@@ -7,14 +7,8 @@ import os
 import re
 from typing import Any
 
-from benchmarks.harness import (
-    WORK,
-    kedro_command,
-    kedro_env,
-    measure,
-    save,
-    scratch_project,
-)
+from benchmarks.harness import WORK, measure, save
+from tests.support import kedro_command, kedro_env, scratch_project
 
 RESULT = "tracking"
 NEEDS_REAL_CSV = False

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from benchmarks.harness import ROOT as PROJECT_ROOT
-from benchmarks.harness import scratch_project
 from netflix_dec.catalogue import ENV_VAR, SAMPLE_PATH
+from tests.support import ROOT as PROJECT_ROOT
+from tests.support import scratch_project
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +77,16 @@ def run_kedro_session(
         return session.run(pipeline_names=pipelines, runner=runner)
 
 
+def finished_fast_run(parent: Path) -> Path:
+    """A scratch project under ``parent`` after one `kedro run --env fast` on the sample."""
+    root = make_project_copy(parent)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENV_VAR, raising=False)
+        patch.chdir(root)
+        run_kedro_session(root, env="fast")
+    return root
+
+
 @pytest.fixture
 def run_session(project_copy: Path):
     """:func:`run_kedro_session` on the scratch project."""
@@ -87,6 +99,18 @@ def run_session(project_copy: Path):
         return run_kedro_session(project_copy, pipelines, env, params)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (tests/browser_support.py).
+
+    Skips, saying what to install, without Playwright or Chromium.
+    """
+    from tests.browser_support import chromium
+
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")

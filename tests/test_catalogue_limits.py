@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from netflix_dec import catalogue
 from netflix_dec.catalogue import (
     COLUMNS,
     MAX_HEADER_BYTES,
     RawTitlesError,
     check_new_titles_file,
     check_titles_file,
+    checks,
 )
 
 SHORT = 400  # characters: one readable line, whatever the file holds
@@ -43,14 +43,15 @@ def test_a_20_mb_one_line_header_stops_with_a_short_message_reading_1_mb(
     path.write_bytes(b"show_id,title," + b"x" * (20 * 2**20))
     _CountingFile.read_bytes = 0
     monkeypatch.setattr(
-        catalogue, "open", lambda p, mode="rb": _CountingFile(p, "r"), raising=False
+        checks, "open", lambda p, mode="rb": _CountingFile(p, "r"), raising=False
     )
     with pytest.raises(
         RawTitlesError, match="no line break in its first 1 MB"
     ) as error:
         check_titles_file(path, ["Movie"])
     assert len(str(error.value)) < SHORT
-    assert _CountingFile.read_bytes <= MAX_HEADER_BYTES + 1
+    # Read through the patched open() (not vacuously zero), and no more than 1 MB.
+    assert 0 < _CountingFile.read_bytes <= MAX_HEADER_BYTES + 1
 
 
 def test_a_long_header_that_is_a_header_is_listed_short(tmp_path: Path):

@@ -1,16 +1,12 @@
 """Real-browser test of the standalone explorer HTML (Playwright + Debian Chromium).
 
 The page is served from a local ``http.server`` on 127.0.0.1 and every request
-to anything else is aborted and reported, so the test also proves that the
-file is self-contained. Run only these tests with ``pytest -m browser``.
+to anything else is aborted and reported (``tests/browser_support.py``), so the
+test also proves that the file is self-contained. Run only these tests with
+``pytest -m browser``.
 """
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,53 +22,24 @@ from netflix_dec.explorer import (
     legend_label,
 )
 
+from .browser_support import (
+    POINT_POSITION_JS,
+    READY_JS,
+    XSS_DESCRIPTION,
+    XSS_TITLE,
+    PageWatch,
+    serve,
+    sync_api,
+    watched_page,
+)
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="Python package 'playwright' not installed: pip install playwright",
-)
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"Chromium not found at {CHROMIUM}: apt-get install chromium",
-        allow_module_level=True,
-    )
-
-XSS_TITLE = "<img src=x onerror=alert(1)>"
-XSS_DESCRIPTION = "Plot <script>window.__pwned=1</script> with <b>bold</b> text"
 XSS_INDEX = 0  # grid corner of cluster 0, far from other clusters
 PLAIN_INDEX = 25  # an ordinary title in cluster 1
 N_CLUSTERS = 3
 PER_CLUSTER = 20
 LABELS = {0: "love, family, young", 1: "murder, detective, police", 2: "kids, fun"}
-
-# Waits until BokehJS has built and painted the document.
-READY_JS = """() => window.Bokeh !== undefined && Bokeh.documents.length > 0
-  && Bokeh.index.roots.length > 0 && Bokeh.index.roots.every((v) => v.is_idle)"""
-
-# Page coordinates of data point i, from the plot view's scales and the canvas box.
-POINT_POSITION_JS = """([i, sourceName, plotName]) => {
-  const doc = Bokeh.documents[0];
-  const source = doc.get_model_by_name(sourceName);
-  const view = Bokeh.index.find_one(doc.get_model_by_name(plotName));
-  const box = view.canvas_view.el.getBoundingClientRect();
-  return {
-    x: box.left + view.frame.x_scale.compute(source.data.x[i]),
-    y: box.top + view.frame.y_scale.compute(source.data.y[i]),
-  };
-}"""
 
 
 def _points() -> pd.DataFrame:
@@ -122,38 +89,6 @@ OVERLAY = pd.concat([POINTS.assign(new=False), NEW_POINTS], ignore_index=True)
 FIRST_NEW = len(POINTS)
 
 
-@dataclass
-class PageWatch:
-    """Everything the page did that a safe, offline page must not do."""
-
-    base_url: str
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def assert_clean(self, page: Any) -> None:
-        assert self.console_errors == []
-        assert self.page_errors == []
-        assert self.dialogs == [], "markup in the data triggered a dialog"
-        assert self.foreign_requests == [], "page tried to reach the network"
-        assert page.evaluate("() => window.__pwned") is None
-        # Playwright's CSS engine pierces Bokeh's open shadow roots.
-        assert page.locator("img").count() == 0
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-    def do_GET(self) -> None:
-        if self.path == "/favicon.ico":  # avoid a 404 console error
-            self.send_response(204)
-            self.end_headers()
-            return
-        super().do_GET()
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("explorer_site")
@@ -162,28 +97,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         (root / name).write_text(
             explorer_html(layout, "Browser test"), encoding="utf-8"
         )
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with serve(root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -198,37 +113,10 @@ def loaded(browser: Any, base_url: str) -> Iterator[tuple[Any, PageWatch]]:
 
 def _open(browser: Any, base_url: str, name: str) -> Iterator[tuple[Any, PageWatch]]:
     """Open one explorer page, watching what it does."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    watch = PageWatch(base_url)
-    page.on(
-        "console",
-        lambda msg: (
-            watch.console_errors.append(msg.text) if msg.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
-
-    def on_dialog(dialog: Any) -> None:
-        watch.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-
-    def route(route: Any) -> None:
-        if route.request.url.startswith(base_url + "/"):
-            route.continue_()
-        else:
-            watch.foreign_requests.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", route)
-    page.goto(f"{base_url}/{name}")
-    page.wait_for_function(READY_JS, timeout=15_000)
-    try:
+    with watched_page(browser, base_url) as (page, watch):
+        page.goto(f"{base_url}/{name}")
+        page.wait_for_function(READY_JS, timeout=15_000)
         yield page, watch
-    finally:
-        context.close()
 
 
 def _hover_tooltip_text(page: Any, index: int) -> str:

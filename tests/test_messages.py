@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.harness import kedro
 from netflix_dec.cli import is_clear
 from netflix_dec.hooks import check_parameter_groups
+from tests.support import kedro
 
 from .conftest import make_project_copy
 

@@ -279,7 +279,7 @@ def _report_html(titles, clusters, summary) -> str:
 def _params(model, group):
     import yaml
 
-    from benchmarks.harness import ROOT
+    from tests.support import ROOT
 
     path = ROOT / "conf" / "base" / f"parameters_{group}.yml"
     return model(**yaml.safe_load(path.read_text())[group])

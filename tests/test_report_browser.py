@@ -8,9 +8,6 @@ Run only the browser tests with ``pytest -m browser``.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,20 +22,16 @@ from netflix_dec.explorer import (
 )
 from netflix_dec.report_html import SECTIONS
 
-from .test_explorer_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    LABELS,
-    PLAIN_INDEX,
+from .browser_support import (
     POINT_POSITION_JS,
-    POINTS,
     READY_JS,
     XSS_DESCRIPTION,
     XSS_TITLE,
     PageWatch,
-    _QuietHandler,
-    sync_api,
+    serve,
+    watched_page,
 )
+from .test_explorer_browser import LABELS, PLAIN_INDEX, POINTS
 from .test_report import PAYLOAD, _report_html, tiny_catalogue
 
 pytestmark = pytest.mark.browser
@@ -52,58 +45,15 @@ def report_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "report.html").write_text(
         _report_html(titles, clusters, summary), encoding="utf-8"
     )
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium for the module (two Playwright instances cannot coexist)."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with serve(root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(browser: Any, report_url: str) -> Iterator[tuple[Any, PageWatch]]:
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    watch = PageWatch(report_url)
-    page.on(
-        "console",
-        lambda msg: (
-            watch.console_errors.append(msg.text) if msg.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
-    page.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
-
-    def route(route: Any) -> None:
-        if route.request.url.startswith(report_url + "/"):
-            route.continue_()
-        else:
-            watch.foreign_requests.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", route)
-    page.goto(f"{report_url}/report.html", wait_until="load")
-    try:
+    with watched_page(browser, report_url, width=1300) as (page, watch):
+        page.goto(f"{report_url}/report.html", wait_until="load")
         yield page, watch
-    finally:
-        context.close()
 
 
 def test_every_section_is_there_and_shown(page: tuple[Any, PageWatch]) -> None:

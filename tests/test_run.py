@@ -14,10 +14,15 @@ import pandas as pd
 import pytest
 from kedro.framework.startup import bootstrap_project
 
-from benchmarks.harness import kedro, latest
 from netflix_dec.catalogue import ENV_VAR
+from tests.support import kedro, latest
 
-from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session
+from .conftest import (
+    PROJECT_ROOT,
+    finished_fast_run,
+    make_project_copy,
+    run_kedro_session,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +30,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A scratch project after a full `kedro run --env fast` on the sample."""
-    root = make_project_copy(tmp_path_factory.mktemp("e2e"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(ENV_VAR, raising=False)
-        patch.chdir(root)
-        run_kedro_session(root, env="fast")
-    return root
+    return finished_fast_run(tmp_path_factory.mktemp("e2e"))
 
 
 def _json(root: Path, name: str) -> dict:

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.harness import latest
 from netflix_dec.catalogue import ENV_VAR, NEW_TITLES_ENV_VAR, SAMPLE_PATH
 from netflix_dec.serving import check_request
+from tests.support import latest
 
 from .conftest import PROJECT_ROOT, run_kedro_session
 

@@ -174,7 +174,7 @@ def test_kedro_viz_folds_the_shards_into_the_encoding_pipeline(
 ):
     import json
 
-    from benchmarks.harness import kedro
+    from tests.support import kedro
 
     from .conftest import make_project_copy
 

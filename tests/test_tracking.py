@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from benchmarks.harness import latest
 from netflix_dec import tracking
 from netflix_dec.catalogue import ENV_VAR
+from tests.support import latest
 
 from .conftest import make_project_copy, run_kedro_session
 

@@ -21,7 +21,6 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io.core import DatasetError, Version
 
-from benchmarks.harness import kedro_env
 from netflix_dec.catalogue import ENV_VAR
 from netflix_dec.datasets import AtomicDataset
 from netflix_dec.transaction import (
@@ -31,8 +30,9 @@ from netflix_dec.transaction import (
     RunLockedError,
     RunRecord,
 )
+from tests.support import kedro_env
 
-from .conftest import make_project_copy, run_kedro_session
+from .conftest import finished_fast_run, run_kedro_session
 
 _KILLED_RUN = textwrap.dedent(
     """
@@ -84,12 +84,7 @@ def _catalog(root: Path):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """A scratch project after one complete `kedro run --env fast` (8 clusters)."""
-    root = make_project_copy(tmp_path_factory.mktemp("transaction"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(ENV_VAR, raising=False)
-        patch.chdir(root)
-        run_kedro_session(root, env="fast")
-    return root
+    return finished_fast_run(tmp_path_factory.mktemp("transaction"))
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 
-from benchmarks.harness import latest
 from netflix_dec.settings import CONFIG_LOADER_ARGS
+from tests.support import latest
 
 from .conftest import make_project_copy
 

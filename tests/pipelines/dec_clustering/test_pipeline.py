@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.harness import latest
 from netflix_dec.catalogue import ENV_VAR
 from netflix_dec.sample import THEMES
 from tests.conftest import make_project_copy
+from tests.support import latest
 
 pytestmark = pytest.mark.slow
 N_GENRES = len(THEMES)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks.harness import latest
 from netflix_dec.pipelines.model_selection.nodes import SCORES
+from tests.support import latest
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.harness import kedro
 from netflix_dec.cli import is_clear
-from netflix_dec.hooks import check_parameter_groups
+from netflix_dec.params import check_parameter_groups
 
 from .conftest import make_project_copy
 

@@ -1,4 +1,4 @@
-"""The parameters of each pipeline, checked when a run starts.
+"""The parameters of each pipeline, checked when a run starts: their one home.
 
 Kedro 1.7 validates a ``params:<group>`` node input against the node's type
 hint when that hint is a Pydantic model: a typo such as ``featres: tfidf`` or a
@@ -10,6 +10,7 @@ say what is allowed, not what is used.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -346,3 +348,55 @@ PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "model_selection": ModelSelectionParams,
     "reporting": ReportingParams,
 }
+
+
+def group_model(group: str, values: Any) -> _Params:
+    """A parameter group as its model, as Kedro hands it to a node typed with it.
+
+    Raises:
+        pydantic.ValidationError: The values do not fit the group's model.
+    """
+    model = PARAMETER_GROUPS[group]
+    return values if isinstance(values, model) else model.model_validate(values)
+
+
+def check_parameter_groups(parameters: dict[str, Any]) -> dict[str, _Params]:
+    """Refuse a parameter group no pipeline reads, or a group that is not valid.
+
+    Kedro checks the keys inside a group against its model only when a node
+    of the run reads it, and a misspelt group name
+    (``dec_clusterng.n_clusters=8``) would be ignored without a word. Checking
+    every group here means ``--pipelines data_processing --params
+    encoding.epochs=true`` fails now, not on the next full run.
+
+    Returns:
+        Each group as its model.
+
+    Raises:
+        ValueError: Naming the unknown group (and the closest known one), the
+            group that is not a mapping, or the group and key that are wrong.
+    """
+    unknown = sorted(set(parameters) - set(PARAMETER_GROUPS))
+    if unknown:
+        hints = [
+            f"'{name}' (did you mean '{match[0]}'?)"
+            if (match := get_close_matches(name, PARAMETER_GROUPS, n=1))
+            else f"'{name}'"
+            for name in unknown
+        ]
+        raise ValueError(
+            f"Unknown parameter group(s) {', '.join(hints)}; the parameter groups are "
+            f"{list(PARAMETER_GROUPS)}. Check conf/*/parameters*.yml and --params."
+        )
+    groups = {}
+    for group, values in parameters.items():
+        if not isinstance(values, dict | BaseModel):  # a model: Kedro validated it
+            raise ValueError(group_not_a_mapping(group, values))
+        try:
+            groups[group] = group_model(group, values)
+        except ValidationError as error:
+            raise ValueError(
+                f"Parameter group '{group}' is not valid (conf/*/parameters*.yml "
+                f"or --params): {error}"
+            ) from error
+    return groups

@@ -27,7 +27,7 @@ import pytest
 
 from benchmarks.harness import latest
 from netflix_dec.catalogue import ENV_VAR, NEW_TITLES_ENV_VAR, SAMPLE_PATH
-from netflix_dec.serving import check_request
+from netflix_dec.serving_contract import check_request
 
 from .conftest import PROJECT_ROOT, run_kedro_session
 

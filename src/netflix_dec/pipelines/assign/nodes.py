@@ -33,8 +33,6 @@ from netflix_dec.params import AssignParams, DataProcessingParams, EncodingParam
 
 logger = logging.getLogger(__name__)
 
-# What a checked new title carries (the contract is catalogue.py's).
-REQUIRED_COLUMNS = NEW_TITLES_COLUMNS
 OUTPUT_COLUMNS = (
     "show_id",
     "title",
@@ -114,7 +112,7 @@ def check_new_titles(
             f"{int(blank.sum())} new title(s) have no description, which is what "
             f"places a title in a cluster: show_id {ids[blank].astype(str).tolist()[:_SHOWN]}."
         )
-    checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    checked = new_titles.loc[:, list(NEW_TITLES_COLUMNS)].reset_index(drop=True)
     known = _known_pairs(training_titles)
     checked["seen"] = [
         pair in known

@@ -385,3 +385,71 @@ def test_a_run_stopped_by_the_start_checks_leaves_no_open_run_behind(
     experiment = client.get_experiment_by_name("netflix_dec")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
+
+
+def test_kedro_mlflows_private_run_flag_is_still_there():
+    """adopt_config sets the one private field of kedro-mlflow's hook we need.
+
+    The hook reads ``_already_active_mlflow`` when a pipeline starts and only
+    its ``after_context_created`` sets it; a run whose store this project set
+    up hands the hook its configuration instead (tracking.adopt_config).
+    """
+    import inspect
+
+    pytest.importorskip("kedro_mlflow", reason="kedro-mlflow not installed")
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+
+    assert "self._already_active_mlflow" in inspect.getsource(
+        MlflowHook.before_pipeline_run
+    )
+    assert "self._already_active_mlflow = " in inspect.getsource(
+        MlflowHook.after_context_created
+    )
+    hook, config = MlflowHook(), object()
+    assert hook.run_id is None  # the public sign that the hook started no run
+    tracking.adopt_config(hook, config)
+    assert hook.mlflow_config is config and hook._already_active_mlflow is False
+
+
+@pytest.mark.slow
+def test_a_run_inside_the_callers_mlflow_run_logs_into_it_and_leaves_it_open(
+    processing_project: Path, tracking_log
+):
+    mlflow = pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{processing_project / 'caller.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        with mlflow.start_run() as caller:
+            run_kedro_session(processing_project, ["data_processing"])
+            active = mlflow.active_run()
+            assert active is not None and active.info.run_id == caller.info.run_id
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()
+    run = MlflowClient(uri).get_run(caller.info.run_id)
+    assert run.data.params["env"] == "local"
+    assert "data_processing.top_n" in run.data.params
+    assert not (processing_project / "mlflow.db").exists()  # mlflow.yml's store
+    assert "tracking failed" not in tracking_log.text
+
+
+@pytest.mark.slow
+def test_kedro_mlflows_own_switch_leaves_a_pipeline_untracked(
+    processing_project: Path, tracking_log
+):
+    pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    from mlflow.tracking import MlflowClient
+
+    (processing_project / "conf/local/mlflow.yml").write_text(
+        "server:\n  mlflow_tracking_uri: sqlite:///mlflow.db\n"
+        "tracking:\n  disable_tracking:\n    pipelines: [data_processing]\n"
+    )
+    run_kedro_session(processing_project, ["data_processing"])
+    assert (processing_project / "data/03_primary/clean_titles.csv").is_file()
+    client = MlflowClient(f"sqlite:///{processing_project / 'mlflow.db'}")
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    assert client.search_runs(experiments) == []
+    assert "recorded in" not in tracking_log.text
+    assert "tracking failed" not in tracking_log.text

@@ -35,6 +35,19 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel
 
+from netflix_dec.dataset_names import (
+    CLUSTERING_METRICS,
+    DEC_MODEL,
+    DEC_TRAINING,
+    MODEL_SELECTION_REPORT,
+    MODEL_SELECTION_TABLE,
+    PARAMETERS,
+    PRETRAINING_HISTORY,
+    RAW_TITLES,
+    RUN_TIMINGS,
+)
+from netflix_dec.telemetry import mlflow_telemetry_off
+
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
     from kedro.io import DataCatalog
@@ -57,12 +70,12 @@ ARTIFACT_SUFFIXES = frozenset({".keras", ".png", ".html", ".json"})
 
 # A tracked run that writes this dataset (trains DEC) logs and registers the
 # served model (see TrackingHooks._log_served_model).
-SERVED_MODEL_TRIGGER = "dec_model"
+SERVED_MODEL_TRIGGER = DEC_MODEL
 
 # Report dataset → prefix of the metrics taken from its numeric entries.
 REPORT_METRICS = {
-    "clustering_metrics": "",
-    "model_selection_report": "model_selection.",
+    CLUSTERING_METRICS: "",
+    MODEL_SELECTION_REPORT: "model_selection.",
 }
 
 
@@ -171,7 +184,9 @@ class TrackingHooks:
     def __init__(self) -> None:
         self._context: KedroContext | None = None
         self._hook: Any = None  # kedro_mlflow's MlflowHook while a run is tracked
-        self._client: Any = None
+        self._client: Any = None  # MLflow's client of the run's store
+        # Whether the caller started the MLflow run (theirs to end).
+        self._callers_run = False
         self._seconds = 0.0  # spent on tracking in this run, wall
         self._cpu_seconds = 0.0  # and CPU (less disturbed by a busy machine)
 
@@ -222,6 +237,7 @@ class TrackingHooks:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         self._hook = None
+        self._callers_run = False
         self._seconds = self._cpu_seconds = 0.0
         if self._context is None or not tracking_switch():
             logger.info(
@@ -237,7 +253,7 @@ class TrackingHooks:
                 "(pip install kedro-mlflow)."
             )
             return
-        _telemetry_off()
+        mlflow_telemetry_off()
         self._hook = MlflowHook()
         self._guarded("opening the store", self._open_store)
         self._guarded(
@@ -246,11 +262,12 @@ class TrackingHooks:
                 run_params=run_params, pipeline=pipeline, catalog=catalog
             ),
         )
-        if self._hook is not None and not self._hook._is_mlflow_enabled:
-            # kedro-mlflow's own switch: tracking.disable_tracking.pipelines.
+        if self._hook is not None and self._hook.run_id is None:
+            # kedro-mlflow's own switch (tracking.disable_tracking.pipelines):
+            # its hook started no run.
             self._client = None
             return
-        if self._hook is not None and not self._hook._already_active_mlflow:
+        if self._hook is not None and not self._callers_run:
             _STARTED.add(self._hook.run_id)
         self._guarded(
             "logging the parameters",
@@ -308,7 +325,7 @@ class TrackingHooks:
         self._hook.after_pipeline_run(
             run_params=run_params, pipeline=pipeline, catalog=catalog
         )
-        if self._hook._already_active_mlflow:  # the caller's run: theirs to end
+        if self._callers_run:  # the caller's run: theirs to end
             return
         # Nothing of this run may stay active for the next session in this process.
         while (
@@ -327,6 +344,7 @@ class TrackingHooks:
         """
         import mlflow
         from kedro.config import MissingConfigException
+        from kedro.framework import project
         from kedro_mlflow.config.kedro_mlflow_config import KedroMlflowConfig
         from kedro_mlflow.config.resolvers import resolve_random_name
         from omegaconf import OmegaConf
@@ -335,7 +353,8 @@ class TrackingHooks:
         # A run of ours that a failure left open in this process is closed.
         while (active := mlflow.active_run()) and active.info.run_id in _STARTED:
             mlflow.end_run("FAILED")
-        if mlflow.active_run():  # the caller's run: kedro-mlflow logs into it
+        self._callers_run = mlflow.active_run() is not None
+        if self._callers_run:  # kedro-mlflow logs into the caller's run
             self._hook.after_context_created(context)
         else:
             if not OmegaConf.has_resolver("km.random_name"):
@@ -356,16 +375,19 @@ class TrackingHooks:
             )
             check_sqlite_store(config.server.mlflow_tracking_uri)
             if not conf.get("tracking", {}).get("experiment", {}).get("name"):
-                config.tracking.experiment.name = context._package_name or "netflix_dec"
+                config.tracking.experiment.name = project.PACKAGE_NAME or "netflix_dec"
             config.setup(context)
-            self._hook.mlflow_config = config
-            self._hook._already_active_mlflow = False
-        self._client = self._hook.mlflow_config.server._mlflow_client
+            adopt_config(self._hook, config)
+        server = self._hook.mlflow_config.server
+        self._client = mlflow.MlflowClient(
+            tracking_uri=server.mlflow_tracking_uri,
+            registry_uri=server.mlflow_registry_uri,
+        )
 
     def _log_start(self, run_params: dict[str, Any], catalog: DataCatalog) -> None:
         from mlflow.entities import Param, RunTag
 
-        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        parameters = catalog.load(PARAMETERS) if PARAMETERS in catalog else {}
         params = {key: _param_text(value) for key, value in flatten(parameters).items()}
         params["env"] = run_params.get("env") or "local"
         source = _input_file(catalog)
@@ -389,24 +411,24 @@ class TrackingHooks:
         metrics: dict[str, float] = {}
         for name, prefix in REPORT_METRICS.items():
             metrics.update(numeric_leaves(load(name) or {}, prefix))
-        training = load("dec_training")
+        training = load(DEC_TRAINING)
         if training:
             metrics["dec.iterations"] = float(training["iterations"])
             metrics["dec.seconds"] = float(training.get("seconds", math.nan))
-        if "run_timings" in catalog:
-            metrics.update(timing_metrics(catalog.load("run_timings")))
+        if RUN_TIMINGS in catalog:
+            metrics.update(timing_metrics(catalog.load(RUN_TIMINGS)))
         steps = [
             (key, value, 0) for key, value in metrics.items() if math.isfinite(value)
         ]
-        steps += history_metrics(training, load("pretraining_history"))
+        steps += history_metrics(training, load(PRETRAINING_HISTORY))
         run_id = self._hook.run_id
         timestamp = _now_ms()
         self._client.log_batch(
             run_id,
             metrics=[Metric(key, value, timestamp, step) for key, value, step in steps],
         )
-        self._log_artifacts(run_id, sorted(produced | {"run_timings"}), catalog)
-        sweep = load("model_selection_table")
+        self._log_artifacts(run_id, sorted(produced | {RUN_TIMINGS}), catalog)
+        sweep = load(MODEL_SELECTION_TABLE)
         if sweep is not None:
             self._log_sweep(run_id, sweep)
 
@@ -424,7 +446,10 @@ class TrackingHooks:
         try:
             from netflix_dec import serving
             from netflix_dec.params import ExportModelParams
-            from netflix_dec.pipelines.export_model import artifact_names
+            from netflix_dec.pipelines.export_model import (
+                artifact_names,
+                create_inference_pipeline,
+            )
             from netflix_dec.pipelines.export_model.nodes import export_model
 
             params = ExportModelParams.model_validate(
@@ -432,7 +457,8 @@ class TrackingHooks:
             )
             artifacts = {name: catalog.load(name) for name in artifact_names()}
             info = serving.log_served_model(
-                export_model(params, **artifacts), params.registered_model_name
+                export_model(create_inference_pipeline(), params, **artifacts),
+                params.registered_model_name,
             )
             logger.info(
                 "Served model logged (%s) and registered as %s version %s.",
@@ -492,15 +518,20 @@ class TrackingHooks:
             self._client.set_terminated(child.info.run_id)
 
 
-def _telemetry_off() -> None:
-    """MLflow's usage telemetry stays off unless the user opted in."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    try:  # mlflow may have been imported (and its client started) before this
-        from mlflow.telemetry.client import set_telemetry_client
+def adopt_config(hook: Any, config: Any) -> None:
+    """Give kedro-mlflow's hook a configuration set up here, for a run of ours.
 
-        set_telemetry_client()
-    except Exception:
-        logger.debug("Could not reset MLflow's telemetry client.", exc_info=True)
+    The hook's public way in is ``after_context_created``, which reads
+    ``mlflow.yml`` and opens the store itself; :meth:`TrackingHooks._open_store`
+    must check the store first (MLflow retries a bad SQLite path for about
+    100 s) and make its path absolute, so it sets the configuration up and
+    hands it over. ``mlflow_config`` is the hook's public attribute;
+    ``_already_active_mlflow`` is private, with no public setter, and only
+    ``after_context_created`` sets it, but ``before_pipeline_run`` reads it
+    (tests/test_tracking.py fails if kedro-mlflow renames it).
+    """
+    hook.mlflow_config = config
+    hook._already_active_mlflow = False  # no caller's run: the hook starts one
 
 
 def check_sqlite_store(uri: str | None) -> None:
@@ -557,9 +588,9 @@ def _param_text(value: Any) -> str:
 
 
 def _input_file(catalog: DataCatalog) -> str | None:
-    if "raw_titles" not in catalog:
+    if RAW_TITLES not in catalog:
         return None
-    path = catalog.get("raw_titles")._describe().get("filepath")
+    path = catalog.get(RAW_TITLES)._describe().get("filepath")
     return str(path) if path else None
 
 

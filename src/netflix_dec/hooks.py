@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class RunInfoHooks:
-    """Log the input file, environment and parameters; check the input file."""
+    """Say what the run uses (environment, parameters, files); check it can finish."""
 
     @hook_impl
     def before_pipeline_run(

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from benchmarks.harness import latest
-from netflix_dec import tracking
+from netflix_dec import tracking, tracking_values
 from netflix_dec.catalogue import ENV_VAR
 
 from .conftest import make_project_copy, run_kedro_session
@@ -19,7 +19,7 @@ from .conftest import make_project_copy, run_kedro_session
 
 
 def test_parameters_are_flattened_by_group_and_key():
-    flat = tracking.flatten(
+    flat = tracking_values.flatten(
         {"encoding": {"dims": [None, 8], "seed": 1}, "dec_clustering": {"alpha": 1.0}}
     )
     assert flat == {
@@ -34,7 +34,9 @@ def test_parameter_models_are_flattened_like_dicts():
         n_clusters: int
         variant: str
 
-    flat = tracking.flatten({"dec_clustering": Group(n_clusters=8, variant="idec")})
+    flat = tracking_values.flatten(
+        {"dec_clustering": Group(n_clusters=8, variant="idec")}
+    )
     assert flat == {"dec_clustering.n_clusters": 8, "dec_clustering.variant": "idec"}
 
 
@@ -45,7 +47,7 @@ def test_report_metrics_are_its_finite_numbers():
         "kept_start": True,
         "final": {"nmi": 0.9, "silhouette": None, "ari": math.nan},
     }
-    assert tracking.numeric_leaves(report, "x.") == {
+    assert tracking_values.numeric_leaves(report, "x.") == {
         "x.titles": 952.0,
         "x.final.nmi": 0.9,
     }
@@ -58,7 +60,7 @@ def test_dec_and_autoencoder_histories_become_metric_steps():
             {"iteration": 30, "loss": 0.25, "changed": 0.1, "clusters": 8},
         ]
     }
-    steps = tracking.history_metrics(training, {"loss": [0.5, 0.4]})
+    steps = tracking_values.history_metrics(training, {"loss": [0.5, 0.4]})
     assert ("dec.loss", 0.25, 30) in steps
     assert ("dec.changed", 0.1, 30) in steps
     assert not [s for s in steps if s[0] == "dec.loss" and s[2] == 0]  # NaN dropped
@@ -79,7 +81,7 @@ def test_timings_become_seconds_per_pipeline_and_peak_memory():
             },
         ],
     }
-    assert tracking.timing_metrics(timings) == {
+    assert tracking_values.timing_metrics(timings) == {
         "time_s.encoding": 5.0,
         "time_s.dec_clustering": 4.0,
         "time_s.total": 12.5,
@@ -130,9 +132,12 @@ def test_an_unknown_switch_value_keeps_tracking_off_and_says_so(monkeypatch, cap
 
 
 def test_artifacts_go_under_their_data_layer():
-    assert tracking._layer_of(Path("/p/data/06_models/dec_model.keras")) == "06_models"
+    assert (
+        tracking_values.layer_of(Path("/p/data/06_models/dec_model.keras"))
+        == "06_models"
+    )
     versioned = Path("/p/data/08_reporting/m.json/2026-01-01T00.00.00.000Z/m.json")
-    assert tracking._layer_of(versioned) == "08_reporting"
+    assert tracking_values.layer_of(versioned) == "08_reporting"
 
 
 # ---- a tracked run on the sample -----------------------------------------------------

@@ -16,7 +16,9 @@ and label-change history as metric steps, time per pipeline and peak memory,
 the files the run wrote as artifacts (models, plots, the explorer, JSON
 reports), and one nested run per ``n_clusters`` of a model selection sweep; a run that
 trains the DEC model also logs the served model (:mod:`netflix_dec.serving`)
-and registers a new version of it.
+and registers a new version of it. How those values are read from the
+run's outputs is :mod:`netflix_dec.tracking_values`; this module drives
+kedro-mlflow and logs them.
 
 Nothing here imports MLflow until a pipeline starts with tracking on, so
 ``kedro viz``, notebooks and ``--help`` pay nothing for it.
@@ -28,12 +30,11 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
-from pydantic import BaseModel
 
 from netflix_dec.dataset_names import (
     CLUSTERING_METRICS,
@@ -47,6 +48,14 @@ from netflix_dec.dataset_names import (
     RUN_TIMINGS,
 )
 from netflix_dec.telemetry import mlflow_telemetry_off
+from netflix_dec.tracking_values import (
+    flatten,
+    history_metrics,
+    layer_of,
+    numeric_leaves,
+    saved_file,
+    timing_metrics,
+)
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -91,91 +100,6 @@ def tracking_switch() -> bool:
             value,
         )
     return False
-
-
-def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested parameters as ``group.key`` pairs, the way MLflow compares runs."""
-    if isinstance(values, BaseModel):
-        values = values.model_dump()
-    if isinstance(values, Mapping):
-        flat: dict[str, Any] = {}
-        for key, value in values.items():
-            flat.update(flatten(value, f"{prefix}{key}."))
-        return flat
-    return {prefix.rstrip("."): values}
-
-
-def numeric_leaves(values: Any, prefix: str = "") -> dict[str, float]:
-    """The finite numbers of a JSON report as metrics (booleans and text left out)."""
-    if isinstance(values, Mapping):
-        out: dict[str, float] = {}
-        for key, value in values.items():
-            out.update(numeric_leaves(value, f"{prefix}{key}."))
-        return out
-    if isinstance(values, bool) or not isinstance(values, int | float):
-        return {}
-    if not math.isfinite(values):
-        return {}
-    return {prefix.rstrip("."): float(values)}
-
-
-def history_metrics(
-    training: Mapping[str, Any] | None, pretraining: Mapping[str, Any] | None
-) -> list[tuple[str, float, int]]:
-    """(name, value, step) for the DEC updates and the autoencoder epochs."""
-    steps: list[tuple[str, float, int]] = []
-    for update in (training or {}).get("updates", []):
-        for key in ("loss", "changed", "clusters"):
-            value = update.get(key)
-            if isinstance(value, int | float) and math.isfinite(value):
-                steps.append((f"dec.{key}", float(value), int(update["iteration"])))
-    for key, values in (pretraining or {}).items():
-        if isinstance(values, list):
-            steps.extend(
-                (f"autoencoder.{key}", float(value), epoch)
-                for epoch, value in enumerate(values)
-                if isinstance(value, int | float) and math.isfinite(value)
-            )
-    return steps
-
-
-def timing_metrics(timings: Mapping[str, Any] | None) -> dict[str, float]:
-    """Seconds per pipeline, the whole run's seconds and the peak memory."""
-    if not timings:
-        return {}
-    per_pipeline: dict[str, float] = {}
-    for record in timings.get("nodes", []):
-        name = record.get("pipeline") or "other"
-        per_pipeline[name] = per_pipeline.get(name, 0.0) + record["seconds"]
-    metrics = {f"time_s.{name}": round(s, 3) for name, s in per_pipeline.items()}
-    metrics["time_s.total"] = float(timings.get("seconds", sum(per_pipeline.values())))
-    peaks = [record["peak_rss_mb"] for record in timings.get("nodes", [])]
-    if peaks:
-        metrics["peak_rss_mb"] = float(max(peaks))
-    return metrics
-
-
-def saved_file(dataset: Any) -> Path | None:
-    """The local file a dataset last saved (its latest version when versioned)."""
-    for attribute in ("_dataset", "dataset", "_wrapped"):  # wrapper datasets
-        inner = getattr(dataset, attribute, None)
-        if inner is not None and hasattr(inner, "_describe"):
-            dataset = inner
-    if getattr(dataset, "_protocol", "file") not in ("file", None):
-        return None
-    try:
-        if hasattr(dataset, "_get_load_path"):
-            path = dataset._get_load_path()
-        else:
-            path = getattr(dataset, "_filepath", None) or dataset._describe().get(
-                "filepath"
-            )
-    except Exception:  # no saved version yet, or not a file dataset
-        return None
-    if path is None:
-        return None
-    path = Path(str(path))
-    return path if path.is_file() else None
 
 
 class TrackingHooks:
@@ -486,7 +410,7 @@ class TrackingHooks:
             path = saved_file(catalog.get(name))
             if path is None or path.suffix not in ARTIFACT_SUFFIXES:
                 continue
-            layer = _layer_of(path)
+            layer = layer_of(path)
             self._client.log_artifact(run_id, str(path), artifact_path=layer)
 
     def _log_sweep(self, parent_id: str, table: Any) -> None:
@@ -592,14 +516,6 @@ def _input_file(catalog: DataCatalog) -> str | None:
         return None
     path = catalog.get(RAW_TITLES)._describe().get("filepath")
     return str(path) if path else None
-
-
-def _layer_of(path: Path) -> str:
-    """The data layer folder of a file, above any version folders."""
-    for parent in path.parents:
-        if parent.parent.name == "data":
-            return parent.name
-    return path.parent.name
 
 
 def _now_ms() -> int:

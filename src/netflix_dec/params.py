@@ -34,6 +34,7 @@ RawColumn = Literal[COLUMNS]  # type: ignore[valid-type]  # one of the 12
 Seed = Field(ge=0, le=2**31 - 1, description="Seed of every random generator.")
 # More encoding shards than this would be more nodes than any scheduler wants.
 MAX_SHARDS = 1024
+DEFAULT_SHARDS = 1
 
 
 class _Params(BaseModel):
@@ -153,7 +154,7 @@ class EncodingParams(_Params):
     sentence_batch_size: PositiveInt
     # "auto": bfloat16 arithmetic where the CPU has native bfloat16, else float32.
     sentence_precision: Literal["auto", "float32", "bfloat16"] = "auto"
-    shards: int = Field(default=1, ge=1, le=MAX_SHARDS)
+    shards: int = Field(default=DEFAULT_SHARDS, ge=1, le=MAX_SHARDS)
     # embedding: umap (auto with sentence features): the UMAP clustering space.
     # Defaults here too, so that configurations written before it keep working.
     umap_components: int = Field(default=5, ge=2, le=100)
@@ -400,3 +401,30 @@ def check_parameter_groups(parameters: dict[str, Any]) -> dict[str, _Params]:
                 f"or --params): {error}"
             ) from error
     return groups
+
+
+def shards_of(parameters: dict[str, Any]) -> int:
+    """``encoding.shards`` of a merged parameter tree, checked.
+
+    Read before Kedro builds the pipelines (:mod:`netflix_dec.pipeline_shape`),
+    when no group has been made its model yet: the same limits as
+    :class:`EncodingParams`' ``shards``.
+
+    Raises:
+        ValueError: When the value is not a whole number from 1 to MAX_SHARDS.
+    """
+    encoding = parameters.get("encoding") or {}
+    if not isinstance(encoding, dict):
+        raise ValueError(group_not_a_mapping("encoding", encoding))
+    value = encoding.get("shards", DEFAULT_SHARDS)
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            value = None
+    if value is None or not 1 <= value <= MAX_SHARDS:
+        raise ValueError(
+            f"encoding.shards must be a whole number from 1 to {MAX_SHARDS}, got "
+            f"{encoding.get('shards')!r} (conf/*/parameters_encoding.yml or --params)."
+        )
+    return value

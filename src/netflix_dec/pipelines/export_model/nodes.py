@@ -58,7 +58,9 @@ def serve_assignments(
 
 
 def export_model(
-    inference: Pipeline, params: ExportModelParams, **artifacts: Any
+    inference: Pipeline,
+    params: ExportModelParams | dict[str, Any],
+    **artifacts: Any,
 ) -> ServedModelBundle:
     """The served model's parts: the inference pipeline and what it reads.
 
@@ -66,15 +68,17 @@ def export_model(
         inference: The inference pipeline
             (:func:`..pipeline.create_inference_pipeline`), bound by the
             export pipeline so that this node needs no pipeline module.
-        params: ``export_model`` parameters (the request size limit).
+        params: ``export_model`` parameters (the request size limit); a dict
+            from Kedro, which types no node made from a ``partial``.
         **artifacts: Each input of the inference pipeline but the new titles,
             loaded, by dataset name (``params:<group>`` for parameters).
 
     Returns:
         The bundle ``served_model`` saves as an MLflow model folder.
     """
+    max_rows = group_model("export_model", params).max_rows
     values = {name: _validated(name, value) for name, value in artifacts.items()}
-    return ServedModelBundle(inference, values, params.max_rows)
+    return ServedModelBundle(inference, values, max_rows)
 
 
 def _validated(name: str, value: Any) -> Any:

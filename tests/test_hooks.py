@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netflix_dec.hooks import FreedMemoryHooks
 from netflix_dec.memory import malloc_trim
+from netflix_dec.timing import FreedMemoryHooks
 
 
 def _resident_mb() -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from netflix_dec.cli import is_clear
-from netflix_dec.hooks import check_parameter_groups
+from netflix_dec.params import check_parameter_groups
 from tests.support import kedro
 
 from .conftest import make_project_copy

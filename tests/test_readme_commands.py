@@ -20,7 +20,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.utils import load_obj
 
 from netflix_dec.catalogue import ENV_VAR
-from netflix_dec.hooks import check_parameter_groups
+from netflix_dec.params import check_parameter_groups
 from netflix_dec.settings import CONFIG_LOADER_ARGS
 
 from .conftest import PROJECT_ROOT, make_project_copy, run_kedro_session

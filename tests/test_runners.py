@@ -246,3 +246,36 @@ def test_a_seed_gives_the_same_clusters_on_dask_as_sequentially(
     pd.testing.assert_frame_equal(
         on_dask[["show_id", "cluster"]], sequential[["show_id", "cluster"]]
     )
+
+
+def test_kedros_private_hook_helpers_are_still_there():
+    """project_hook_manager leans on Kedro's private helpers: fail if they change."""
+    import inspect
+
+    from kedro.framework.hooks import manager
+
+    def parameters(function) -> list[str]:
+        return list(inspect.signature(function).parameters)
+
+    assert parameters(manager._create_hook_manager) == []
+    assert parameters(manager._register_hooks) == ["hook_manager", "hooks"]
+    assert parameters(manager._register_hooks_entry_points) == [
+        "hook_manager",
+        "disabled_plugins",
+    ]
+
+
+def test_the_workers_hook_manager_has_the_projects_hooks_and_no_disabled_plugin():
+    from netflix_dec.runners import CLIENT_ONLY_PLUGINS, project_hook_manager
+    from netflix_dec.settings import DISABLE_HOOKS_FOR_PLUGINS, HOOKS
+
+    disabled = (*DISABLE_HOOKS_FOR_PLUGINS, *CLIENT_ONLY_PLUGINS)
+    manager = project_hook_manager(HOOKS, disabled)
+    assert all(manager.is_registered(hook) for hook in HOOKS)
+    plugins = {
+        dist.project_name
+        for plugin, dist in manager.list_plugin_distinfo()
+        if manager.is_registered(plugin)
+    }
+    assert not plugins & {"kedro-mlflow", "kedro_mlflow", *CLIENT_ONLY_PLUGINS}
+    assert manager.hook.before_node_run.get_hookimpls()  # Kedro's specs are in

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from netflix_dec.catalogue import ENV_VAR, NEW_TITLES_ENV_VAR, SAMPLE_PATH
-from netflix_dec.serving import check_request
+from netflix_dec.serving_contract import check_request
 from tests.support import latest
 
 from .conftest import PROJECT_ROOT, run_kedro_session

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from netflix_dec.params import MAX_SHARDS
-from netflix_dec.pipeline_shape import shards_of
+from netflix_dec.params import MAX_SHARDS, shards_of
 from netflix_dec.pipelines.encoding import nodes
 from netflix_dec.pipelines.encoding.pipeline import create_pipeline
 

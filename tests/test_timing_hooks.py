@@ -7,7 +7,7 @@ import time
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import node
 
-from netflix_dec.hooks import NodeTimingHooks
+from netflix_dec.timing import NodeTimingHooks
 
 
 def _identity(x):

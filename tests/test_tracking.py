@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from netflix_dec import tracking
+from netflix_dec import tracking, tracking_values
 from netflix_dec.catalogue import ENV_VAR
 from tests.support import latest
 
@@ -19,7 +19,7 @@ from .conftest import make_project_copy, run_kedro_session
 
 
 def test_parameters_are_flattened_by_group_and_key():
-    flat = tracking.flatten(
+    flat = tracking_values.flatten(
         {"encoding": {"dims": [None, 8], "seed": 1}, "dec_clustering": {"alpha": 1.0}}
     )
     assert flat == {
@@ -34,7 +34,9 @@ def test_parameter_models_are_flattened_like_dicts():
         n_clusters: int
         variant: str
 
-    flat = tracking.flatten({"dec_clustering": Group(n_clusters=8, variant="idec")})
+    flat = tracking_values.flatten(
+        {"dec_clustering": Group(n_clusters=8, variant="idec")}
+    )
     assert flat == {"dec_clustering.n_clusters": 8, "dec_clustering.variant": "idec"}
 
 
@@ -45,7 +47,7 @@ def test_report_metrics_are_its_finite_numbers():
         "kept_start": True,
         "final": {"nmi": 0.9, "silhouette": None, "ari": math.nan},
     }
-    assert tracking.numeric_leaves(report, "x.") == {
+    assert tracking_values.numeric_leaves(report, "x.") == {
         "x.titles": 952.0,
         "x.final.nmi": 0.9,
     }
@@ -58,7 +60,7 @@ def test_dec_and_autoencoder_histories_become_metric_steps():
             {"iteration": 30, "loss": 0.25, "changed": 0.1, "clusters": 8},
         ]
     }
-    steps = tracking.history_metrics(training, {"loss": [0.5, 0.4]})
+    steps = tracking_values.history_metrics(training, {"loss": [0.5, 0.4]})
     assert ("dec.loss", 0.25, 30) in steps
     assert ("dec.changed", 0.1, 30) in steps
     assert not [s for s in steps if s[0] == "dec.loss" and s[2] == 0]  # NaN dropped
@@ -79,7 +81,7 @@ def test_timings_become_seconds_per_pipeline_and_peak_memory():
             },
         ],
     }
-    assert tracking.timing_metrics(timings) == {
+    assert tracking_values.timing_metrics(timings) == {
         "time_s.encoding": 5.0,
         "time_s.dec_clustering": 4.0,
         "time_s.total": 12.5,
@@ -130,9 +132,12 @@ def test_an_unknown_switch_value_keeps_tracking_off_and_says_so(monkeypatch, cap
 
 
 def test_artifacts_go_under_their_data_layer():
-    assert tracking._layer_of(Path("/p/data/06_models/dec_model.keras")) == "06_models"
+    assert (
+        tracking_values.layer_of(Path("/p/data/06_models/dec_model.keras"))
+        == "06_models"
+    )
     versioned = Path("/p/data/08_reporting/m.json/2026-01-01T00.00.00.000Z/m.json")
-    assert tracking._layer_of(versioned) == "08_reporting"
+    assert tracking_values.layer_of(versioned) == "08_reporting"
 
 
 # ---- a tracked run on the sample -----------------------------------------------------
@@ -385,3 +390,71 @@ def test_a_run_stopped_by_the_start_checks_leaves_no_open_run_behind(
     experiment = client.get_experiment_by_name("netflix_dec")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
+
+
+def test_kedro_mlflows_private_run_flag_is_still_there():
+    """adopt_config sets the one private field of kedro-mlflow's hook we need.
+
+    The hook reads ``_already_active_mlflow`` when a pipeline starts and only
+    its ``after_context_created`` sets it; a run whose store this project set
+    up hands the hook its configuration instead (tracking.adopt_config).
+    """
+    import inspect
+
+    pytest.importorskip("kedro_mlflow", reason="kedro-mlflow not installed")
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+
+    assert "self._already_active_mlflow" in inspect.getsource(
+        MlflowHook.before_pipeline_run
+    )
+    assert "self._already_active_mlflow = " in inspect.getsource(
+        MlflowHook.after_context_created
+    )
+    hook, config = MlflowHook(), object()
+    assert hook.run_id is None  # the public sign that the hook started no run
+    tracking.adopt_config(hook, config)
+    assert hook.mlflow_config is config and hook._already_active_mlflow is False
+
+
+@pytest.mark.slow
+def test_a_run_inside_the_callers_mlflow_run_logs_into_it_and_leaves_it_open(
+    processing_project: Path, tracking_log
+):
+    mlflow = pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{processing_project / 'caller.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        with mlflow.start_run() as caller:
+            run_kedro_session(processing_project, ["data_processing"])
+            active = mlflow.active_run()
+            assert active is not None and active.info.run_id == caller.info.run_id
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()
+    run = MlflowClient(uri).get_run(caller.info.run_id)
+    assert run.data.params["env"] == "local"
+    assert "data_processing.top_n" in run.data.params
+    assert not (processing_project / "mlflow.db").exists()  # mlflow.yml's store
+    assert "tracking failed" not in tracking_log.text
+
+
+@pytest.mark.slow
+def test_kedro_mlflows_own_switch_leaves_a_pipeline_untracked(
+    processing_project: Path, tracking_log
+):
+    pytest.importorskip("mlflow", reason="kedro-mlflow/mlflow not installed")
+    from mlflow.tracking import MlflowClient
+
+    (processing_project / "conf/local/mlflow.yml").write_text(
+        "server:\n  mlflow_tracking_uri: sqlite:///mlflow.db\n"
+        "tracking:\n  disable_tracking:\n    pipelines: [data_processing]\n"
+    )
+    run_kedro_session(processing_project, ["data_processing"])
+    assert (processing_project / "data/03_primary/clean_titles.csv").is_file()
+    client = MlflowClient(f"sqlite:///{processing_project / 'mlflow.db'}")
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    assert client.search_runs(experiments) == []
+    assert "recorded in" not in tracking_log.text
+    assert "tracking failed" not in tracking_log.text

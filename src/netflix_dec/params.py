@@ -1,4 +1,4 @@
-"""The parameters of each pipeline, checked when a run starts.
+"""The parameters of each pipeline, checked when a run starts: their one home.
 
 Kedro 1.7 validates a ``params:<group>`` node input against the node's type
 hint when that hint is a Pydantic model: a typo such as ``featres: tfidf`` or a
@@ -10,6 +10,7 @@ say what is allowed, not what is used.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -32,6 +34,7 @@ RawColumn = Literal[COLUMNS]  # type: ignore[valid-type]  # one of the 12
 Seed = Field(ge=0, le=2**31 - 1, description="Seed of every random generator.")
 # More encoding shards than this would be more nodes than any scheduler wants.
 MAX_SHARDS = 1024
+DEFAULT_SHARDS = 1
 
 
 class _Params(BaseModel):
@@ -151,7 +154,7 @@ class EncodingParams(_Params):
     sentence_batch_size: PositiveInt
     # "auto": bfloat16 arithmetic where the CPU has native bfloat16, else float32.
     sentence_precision: Literal["auto", "float32", "bfloat16"] = "auto"
-    shards: int = Field(default=1, ge=1, le=MAX_SHARDS)
+    shards: int = Field(default=DEFAULT_SHARDS, ge=1, le=MAX_SHARDS)
     # embedding: umap (auto with sentence features): the UMAP clustering space.
     # Defaults here too, so that configurations written before it keep working.
     umap_components: int = Field(default=5, ge=2, le=100)
@@ -346,3 +349,82 @@ PARAMETER_GROUPS: dict[str, type[_Params]] = {
     "model_selection": ModelSelectionParams,
     "reporting": ReportingParams,
 }
+
+
+def group_model(group: str, values: Any) -> _Params:
+    """A parameter group as its model, as Kedro hands it to a node typed with it.
+
+    Raises:
+        pydantic.ValidationError: The values do not fit the group's model.
+    """
+    model = PARAMETER_GROUPS[group]
+    return values if isinstance(values, model) else model.model_validate(values)
+
+
+def check_parameter_groups(parameters: dict[str, Any]) -> dict[str, _Params]:
+    """Refuse a parameter group no pipeline reads, or a group that is not valid.
+
+    Kedro checks the keys inside a group against its model only when a node
+    of the run reads it, and a misspelt group name
+    (``dec_clusterng.n_clusters=8``) would be ignored without a word. Checking
+    every group here means ``--pipelines data_processing --params
+    encoding.epochs=true`` fails now, not on the next full run.
+
+    Returns:
+        Each group as its model.
+
+    Raises:
+        ValueError: Naming the unknown group (and the closest known one), the
+            group that is not a mapping, or the group and key that are wrong.
+    """
+    unknown = sorted(set(parameters) - set(PARAMETER_GROUPS))
+    if unknown:
+        hints = [
+            f"'{name}' (did you mean '{match[0]}'?)"
+            if (match := get_close_matches(name, PARAMETER_GROUPS, n=1))
+            else f"'{name}'"
+            for name in unknown
+        ]
+        raise ValueError(
+            f"Unknown parameter group(s) {', '.join(hints)}; the parameter groups are "
+            f"{list(PARAMETER_GROUPS)}. Check conf/*/parameters*.yml and --params."
+        )
+    groups = {}
+    for group, values in parameters.items():
+        if not isinstance(values, dict | BaseModel):  # a model: Kedro validated it
+            raise ValueError(group_not_a_mapping(group, values))
+        try:
+            groups[group] = group_model(group, values)
+        except ValidationError as error:
+            raise ValueError(
+                f"Parameter group '{group}' is not valid (conf/*/parameters*.yml "
+                f"or --params): {error}"
+            ) from error
+    return groups
+
+
+def shards_of(parameters: dict[str, Any]) -> int:
+    """``encoding.shards`` of a merged parameter tree, checked.
+
+    Read before Kedro builds the pipelines (:mod:`netflix_dec.pipeline_shape`),
+    when no group has been made its model yet: the same limits as
+    :class:`EncodingParams`' ``shards``.
+
+    Raises:
+        ValueError: When the value is not a whole number from 1 to MAX_SHARDS.
+    """
+    encoding = parameters.get("encoding") or {}
+    if not isinstance(encoding, dict):
+        raise ValueError(group_not_a_mapping("encoding", encoding))
+    value = encoding.get("shards", DEFAULT_SHARDS)
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            value = None
+    if value is None or not 1 <= value <= MAX_SHARDS:
+        raise ValueError(
+            f"encoding.shards must be a whole number from 1 to {MAX_SHARDS}, got "
+            f"{encoding.get('shards')!r} (conf/*/parameters_encoding.yml or --params)."
+        )
+    return value

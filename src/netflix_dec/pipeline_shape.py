@@ -17,47 +17,23 @@ Sessions created with hooks switched off build the default shape (one shard):
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kedro.framework.hooks import hook_impl
 
-from netflix_dec.params import MAX_SHARDS, group_not_a_mapping
+from netflix_dec.params import DEFAULT_SHARDS, shards_of
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
 
 logger = logging.getLogger(__name__)
 
-_DEFAULT_SHARDS = 1
-_shards = _DEFAULT_SHARDS
+_shards = DEFAULT_SHARDS
 
 
 def encoding_shards() -> int:
     """Encoding shards of the current session (1 before any context exists)."""
     return _shards
-
-
-def shards_of(parameters: dict[str, Any]) -> int:
-    """``encoding.shards`` of a merged parameter tree, checked.
-
-    Raises:
-        ValueError: When the value is not a whole number from 1 to MAX_SHARDS.
-    """
-    encoding = parameters.get("encoding") or {}
-    if not isinstance(encoding, dict):
-        raise ValueError(group_not_a_mapping("encoding", encoding))
-    value = encoding.get("shards", _DEFAULT_SHARDS)
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(str(value).strip())
-        except ValueError:
-            value = None
-    if value is None or not 1 <= value <= MAX_SHARDS:
-        raise ValueError(
-            f"encoding.shards must be a whole number from 1 to {MAX_SHARDS}, got "
-            f"{encoding.get('shards')!r} (conf/*/parameters_encoding.yml or --params)."
-        )
-    return value
 
 
 class PipelineShapeHooks:

@@ -39,8 +39,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedro.runner import AbstractRunner
-from kedro.runner.task import Task
+from kedro.runner import AbstractRunner, Task
 
 try:
     import dask
@@ -51,6 +50,8 @@ except ImportError as _error:  # pragma: no cover - depends on the install
     ) from _error
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from distributed import Worker
     from kedro.io import CatalogProtocol
     from kedro.pipeline import Pipeline
@@ -118,11 +119,6 @@ class ProjectOnWorker(WorkerPlugin):
         self.hook_manager: PluginManager | None = None
 
     def setup(self, worker: Worker) -> None:
-        from kedro.framework.hooks.manager import (
-            _create_hook_manager,
-            _register_hooks,
-            _register_hooks_entry_points,
-        )
         from kedro.framework.project import (
             configure_logging,
             configure_project,
@@ -142,16 +138,35 @@ class ProjectOnWorker(WorkerPlugin):
                 self.project_path,
                 Path.cwd(),
             )
-        hook_manager = _create_hook_manager()
-        _register_hooks(hook_manager, settings.HOOKS)
-        _register_hooks_entry_points(
-            hook_manager,
-            (*settings.DISABLE_HOOKS_FOR_PLUGINS, *CLIENT_ONLY_PLUGINS),
+        self.hook_manager = project_hook_manager(
+            settings.HOOKS, (*settings.DISABLE_HOOKS_FOR_PLUGINS, *CLIENT_ONLY_PLUGINS)
         )
-        self.hook_manager = hook_manager
 
     def teardown(self, worker: Worker) -> None:
         self.hook_manager = None
+
+
+def project_hook_manager(
+    hooks: Iterable[Any], disabled_plugins: Iterable[str]
+) -> PluginManager:
+    """A hook manager with ``hooks`` and the installed plugins' but ``disabled_plugins``.
+
+    What a ``KedroSession`` builds, for a process that runs nodes without one.
+    Kedro has no public function for it: its own process runner builds one per
+    node inside ``Task(parallel=True)``, which would also register the hooks of
+    :data:`CLIENT_ONLY_PLUGINS` on the workers. So Kedro's three helpers are
+    called here, and nowhere else (tests/test_runners.py fails if they change).
+    """
+    from kedro.framework.hooks.manager import (
+        _create_hook_manager,
+        _register_hooks,
+        _register_hooks_entry_points,
+    )
+
+    hook_manager = _create_hook_manager()
+    _register_hooks(hook_manager, hooks)
+    _register_hooks_entry_points(hook_manager, disabled_plugins)
+    return hook_manager
 
 
 def _run_node(

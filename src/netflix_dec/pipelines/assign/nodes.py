@@ -34,8 +34,6 @@ from netflix_dec.params import AssignParams, DataProcessingParams, EncodingParam
 
 logger = logging.getLogger(__name__)
 
-# What a checked new title carries (the contract is catalogue.py's).
-REQUIRED_COLUMNS = NEW_TITLES_COLUMNS
 OUTPUT_COLUMNS = (
     "show_id",
     "title",
@@ -90,7 +88,7 @@ def check_new_titles(
         raise NewTitlesError(str(error)) from None
     new_titles = _with_ids(new_titles)
     _check_rows(new_titles)
-    checked = new_titles.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    checked = new_titles.loc[:, list(NEW_TITLES_COLUMNS)].reset_index(drop=True)
     checked["seen"] = _seen(checked, training_titles)
     logger.info(
         "New titles: %d, of which %d already in the training set (flagged seen).",

@@ -5,17 +5,22 @@ The inference pipeline is the assign pipeline's own path to
 one node added here shapes its answer. :func:`export_model` gathers the saved
 training outputs the pipeline reads into a bundle that
 :class:`netflix_dec.serving.ServedModelDataset` writes as an MLflow model.
+Saved models name ``serve_assignments`` by this module's path (MLflow pickles
+the inference pipeline), so it stays here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from netflix_dec.naming import cluster_names
-from netflix_dec.params import PARAMETER_GROUPS, ExportModelParams
-from netflix_dec.serving import OUTPUT_COLUMNS, ServedModelBundle
+from netflix_dec.params import PARAMETER_GROUPS, ExportModelParams, group_model
+from netflix_dec.serving_contract import OUTPUT_COLUMNS, ServedModelBundle
+
+if TYPE_CHECKING:
+    from kedro.pipeline import Pipeline
 
 
 def serve_assignments(
@@ -44,27 +49,33 @@ def serve_assignments(
     return answer.loc[:, list(OUTPUT_COLUMNS)]
 
 
-def export_model(params: ExportModelParams, **artifacts: Any) -> ServedModelBundle:
+def export_model(
+    inference: Pipeline,
+    params: ExportModelParams | dict[str, Any],
+    **artifacts: Any,
+) -> ServedModelBundle:
     """The served model's parts: the inference pipeline and what it reads.
 
     Args:
-        params: ``export_model`` parameters (the request size limit).
+        inference: The inference pipeline
+            (:func:`..pipeline.create_inference_pipeline`), bound by the
+            export pipeline so that this node needs no pipeline module.
+        params: ``export_model`` parameters (the request size limit); a dict
+            from Kedro, which types no node made from a ``partial``.
         **artifacts: Each input of the inference pipeline but the new titles,
             loaded, by dataset name (``params:<group>`` for parameters).
 
     Returns:
         The bundle ``served_model`` saves as an MLflow model folder.
     """
-    from .pipeline import create_inference_pipeline
-
+    max_rows = group_model("export_model", params).max_rows
     values = {name: _validated(name, value) for name, value in artifacts.items()}
-    return ServedModelBundle(create_inference_pipeline(), values, params.max_rows)
+    return ServedModelBundle(inference, values, max_rows)
 
 
 def _validated(name: str, value: Any) -> Any:
     """A ``params:<group>`` as its Pydantic model, as Kedro hands it to nodes."""
     group = name.removeprefix("params:")
     if name.startswith("params:") and group in PARAMETER_GROUPS:
-        model = PARAMETER_GROUPS[group]
-        return value if isinstance(value, model) else model.model_validate(value)
+        return group_model(group, value)
     return value

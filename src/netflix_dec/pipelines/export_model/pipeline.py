@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kedro.pipeline import Pipeline, node, pipeline
 
+from netflix_dec.dataset_names import (
+    ASSIGNED_TITLES,
+    CLUSTER_SUMMARY,
+    SERVED_ASSIGNMENTS,
+    SERVED_MODEL,
+)
 from netflix_dec.pipelines import assign
-from netflix_dec.serving import INPUT_NAME
+from netflix_dec.serving_contract import INPUT_NAME
 
 from . import nodes
-
-ASSIGNED = "assigned_titles"
-ANSWER = "served_assignments"
 
 
 def create_inference_pipeline() -> Pipeline:
@@ -21,12 +26,12 @@ def create_inference_pipeline() -> Pipeline:
     than listed again, so a change to ``assign`` is a change to the served
     model. One node adds the clusters' names and is the one output.
     """
-    assigning = assign.create_pipeline().to_outputs(ASSIGNED)
-    by_products = sorted(assigning.outputs() - {ASSIGNED})
+    assigning = assign.create_pipeline().to_outputs(ASSIGNED_TITLES)
+    by_products = sorted(assigning.outputs() - {ASSIGNED_TITLES})
     answer = node(
         nodes.serve_assignments,
-        [ASSIGNED, "cluster_summary", *by_products],
-        ANSWER,
+        [ASSIGNED_TITLES, CLUSTER_SUMMARY, *by_products],
+        SERVED_ASSIGNMENTS,
         name="serve_assignments",
     )
     return assigning + pipeline([answer], tags="serving")
@@ -41,10 +46,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
             node(
-                nodes.export_model,
+                # The node packs the inference pipeline; bound here, so that
+                # nodes.py needs nothing of this module.
+                partial(nodes.export_model, create_inference_pipeline()),
                 {"params": "params:export_model"}
                 | {name: name for name in artifact_names()},
-                "served_model",
+                SERVED_MODEL,
                 name="export_model",
             )
         ],

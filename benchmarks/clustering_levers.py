@@ -344,9 +344,9 @@ def _map_cache(data: Path, real: dict[str, Any]) -> dict[str, Any]:
     """build_points on the real catalogue: a fit (cache miss) against a reuse."""
     import pandas as pd
 
-    from netflix_dec.datasets import MapCache
     from netflix_dec.params import VisualizationParams
     from netflix_dec.pipelines.visualization import nodes
+    from netflix_dec.storage.caches import MapCache
 
     summary_dir = data / "08_reporting/cluster_summary.json"
     summary_file = (

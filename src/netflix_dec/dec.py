@@ -41,7 +41,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from netflix_dec import space  # noqa: F401  (registers NeighbourSpace for loading)
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.encoders import FeatureMatrix
 
 if TYPE_CHECKING:
     from netflix_dec.params import DecClusteringParams

@@ -58,10 +58,10 @@ class RunInfoHooks:
             encoding = catalog.load("params:encoding")
             if isinstance(encoding, dict):
                 encoding = EncodingParams.model_validate(encoding)
-            if encoding.features == "sentence":
-                from netflix_dec.minilm import locate_model_dir
+            from netflix_dec.encoders import encoder_type
 
-                locate_model_dir()  # raises, saying how to install the model
+            # Raises, saying how to install it, if the encoder's model is missing.
+            encoder_type(encoding.features).check_installed()
         check_inputs_exist(pipeline, catalog)
         register_model_layers(pipeline, catalog)
         if NEW_DATASET in pipeline.inputs():
@@ -158,7 +158,7 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
     visualization`` before clustering, would otherwise fail midway on a bare
     "file not found"; this names each missing file and the command that makes it.
     """
-    from netflix_dec.datasets import FeatureCache, MapCache
+    from netflix_dec.storage.caches import FeatureCache, MapCache
 
     missing = []
     for name in sorted(pipeline.inputs()):

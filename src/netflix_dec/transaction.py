@@ -37,10 +37,12 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from netflix_dec.storage.atomic import atomic_target
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +150,6 @@ class Ledger:
 
     def write(self, record: RunRecord) -> None:
         """Write ``record`` atomically (a kill leaves the previous one whole)."""
-        from netflix_dec.datasets import atomic_target  # noqa: PLC0415 (cycle)
-
         with atomic_target(self.record_path(record.run_id)) as temporary:
             temporary.write_text(record.model_dump_json(indent=2), encoding="utf-8")
 
@@ -260,8 +260,6 @@ class RunLock:
         except Timeout:
             raise RunLockedError(self._held_message()) from None
         holder = self.folder / HOLDER_FILE
-        from netflix_dec.datasets import atomic_target  # noqa: PLC0415 (cycle)
-
         with atomic_target(holder) as temporary:
             temporary.write_text(
                 record.model_dump_json(include=_HOLDER_FIELDS), encoding="utf-8"
@@ -416,15 +414,31 @@ class RunTransactionHooks:
             atexit.unregister(self._end)
 
 
-def _project_datasets(catalog: Any, names: set[str]) -> dict[str, Any]:
-    from netflix_dec.datasets import AtomicDataset, NumpyDataset  # noqa: PLC0415
+@runtime_checkable
+class RunOutput(Protocol):
+    """A dataset whose saves the ledger records (the project's file datasets).
 
+    What :class:`netflix_dec.storage.versions.RunVersions` gives
+    ``AtomicDataset`` and ``NumpyDataset``; asked for by its interface, so this
+    module does not import the datasets that read its ledger.
+    """
+
+    @property
+    def is_versioned(self) -> bool: ...
+
+    @property
+    def local_path(self) -> Path | None: ...
+
+    def has_version(self, version: str) -> bool: ...
+
+
+def _project_datasets(catalog: Any, names: set[str]) -> dict[str, Any]:
     found = {}
     for name in sorted(names):
         if name.startswith("params:") or name == "parameters" or name not in catalog:
             continue
         dataset = catalog.get(name)
-        if isinstance(dataset, AtomicDataset | NumpyDataset):
+        if isinstance(dataset, RunOutput):
             found[name] = dataset
     return found
 

@@ -15,10 +15,11 @@ import pandas as pd
 
 from netflix_dec import points as points_table
 from netflix_dec import projection
-from netflix_dec.datasets import MapCache, read_rows
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.encoders import FeatureMatrix
 from netflix_dec.lazy import Figure, pyplot
 from netflix_dec.params import VisualizationParams
+from netflix_dec.storage.arrays import read_rows
+from netflix_dec.storage.caches import MapCache
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 :class:`RunVersions` is mixed into :class:`netflix_dec.datasets.AtomicDataset`
 and :class:`netflix_dec.datasets.NumpyDataset`; the ledger it reads is
-:mod:`netflix_dec.transaction`'s.
+:mod:`netflix_dec.storage.ledger`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class RunVersions:
     def _run_ledger(self) -> Any:
         if self._protocol != "file":
             return None
-        from netflix_dec.transaction import Ledger, find_ledger  # noqa: PLC0415
+        from netflix_dec.storage.ledger import Ledger, find_ledger  # noqa: PLC0415
 
         folder = find_ledger(str(self._filepath))
         return Ledger(folder) if folder is not None else None
@@ -107,7 +107,7 @@ class RunVersions:
             return asked
         if ledger is None:
             return super().resolve_load_version()  # type: ignore[misc]
-        from netflix_dec.transaction import latest_visible  # noqa: PLC0415
+        from netflix_dec.storage.ledger import latest_visible  # noqa: PLC0415
 
         pattern = get_filepath_str(self.version_path("*"), self._protocol)
         versions = [

@@ -203,3 +203,15 @@ def test_the_circle_finder_sees_circles(
         path.write_text(text, encoding="utf-8")
     graph = import_graph(module_names(tmp_path / "pkg", "pkg"))
     assert sorted(circles(graph), key=sorted) == expected
+
+
+def test_every_feature_kind_the_parameters_accept_has_one_encoder() -> None:
+    """``encoding.features`` and the encoder registry name the same kinds."""
+    from typing import get_args
+
+    from netflix_dec.encoders import ENCODERS
+    from netflix_dec.params import EncodingParams
+
+    accepted = get_args(EncodingParams.model_fields["features"].annotation)
+    assert set(accepted) == set(ENCODERS)
+    assert all(ENCODERS[kind].kind == kind for kind in ENCODERS)

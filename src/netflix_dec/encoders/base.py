@@ -90,6 +90,9 @@ class TextEncoder(ABC):
     """The ``"features"`` tag of the settings (``encoding.features``)."""
     sparse: ClassVar[bool] = False
     """Whether the rows are a SciPy sparse matrix (else a dense array)."""
+    pretrained: ClassVar[bool] = False
+    """Whether the rows are a pretrained model's embedding, whose distances
+    already mean similarity (else counts of the training vocabulary's words)."""
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         """Wrap saved settings; prefer :meth:`fit` or :func:`from_settings`.

@@ -63,6 +63,7 @@ class SentenceEncoder(TextEncoder):
     """Mean-pooled, L2-normalised MiniLM embeddings: dense rows, 384 wide."""
 
     kind = "sentence"
+    pretrained = True
 
     @classmethod
     def fit(cls, texts: Sequence[str], options: FitOptions) -> TextEncoder:

@@ -14,6 +14,7 @@ from scipy import sparse
 from netflix_dec.encoders import (
     FeatureMatrix,
     FitOptions,
+    encoder_type,
     fit_encoder,
     from_settings,
     stack_rows,
@@ -171,7 +172,7 @@ def embedding_kind(params: EncodingParams) -> str:
     """
     if params.embedding != "auto":
         return params.embedding
-    return "umap" if params.features == "sentence" else "autoencoder"
+    return "umap" if encoder_type(params.features).pretrained else "autoencoder"
 
 
 def pretrain_autoencoder(

@@ -56,7 +56,7 @@ class FitOptions:
     """
 
     max_words: int = 10_000
-    """Word encoders: size of the word list."""
+    """Word encoders: size of the word list (``conf/base``'s ``max_words``)."""
     max_length: int | None = None
     """``sequence``: at most this many tokens per description (None: no cap)."""
     precision: str = "auto"

@@ -165,8 +165,8 @@ def run(args: argparse.Namespace) -> None:
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
 
-    from netflix_dec import text
     from netflix_dec.datasets import NumpyDataset
+    from netflix_dec.encoders import words as text
     from netflix_dec.evaluation import agreement, weak_genre_labels
 
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -482,11 +482,11 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
     from sklearn.cluster import KMeans
 
     from netflix_dec import space
-    from netflix_dec.datasets import MapCache
     from netflix_dec.evaluation import agreement, weak_genre_labels
     from netflix_dec.params import DecClusteringParams, EncodingParams
     from netflix_dec.pipelines.dec_clustering import nodes as dec_nodes
     from netflix_dec.pipelines.encoding import nodes as encoding_nodes
+    from netflix_dec.storage.caches import MapCache
 
     clean, features = _real_features()
     base = _parameters()

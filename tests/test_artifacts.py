@@ -12,8 +12,10 @@ import pytest
 from kedro.io.core import Version
 from scipy import sparse
 
-from netflix_dec import features, text
-from netflix_dec.datasets import ArtifactError, AtomicDataset, FeatureCache, MapCache
+from netflix_dec import encoders
+from netflix_dec.datasets import ArtifactError, AtomicDataset
+from netflix_dec.encoders import words
+from netflix_dec.storage.caches import FeatureCache, MapCache
 
 TEXTS = [
     "A detective hunts a killer in a rainy city.",
@@ -25,7 +27,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def tfidf_state() -> dict:
-    return text.fit_text_encoder(TEXTS, "tfidf", 50)
+    return words.fit_text_encoder(TEXTS, "tfidf", 50)
 
 
 def _tamper(rows: np.ndarray, how: str):
@@ -44,19 +46,21 @@ def _tamper(rows: np.ndarray, how: str):
 def test_a_feature_cache_shard_that_does_not_fit_is_dropped_and_recomputed(
     how: str, tfidf_state: dict, tmp_path: Path, caplog
 ):
-    expected = features.compute(TEXTS, tfidf_state).toarray()
-    keys = features.row_keys(TEXTS, tfidf_state)
+    expected = encoders.from_settings(tfidf_state).compute(TEXTS).toarray()
+    keys = encoders.row_keys(TEXTS, tfidf_state)
     cache = FeatureCache(path=str(tmp_path / "cache"))
     bad = _tamper(expected, how)
     shard = cache.store(keys, bad if how == "dense" else sparse.csr_matrix(bad))
-    with caplog.at_level(logging.WARNING, logger="netflix_dec.datasets"):
-        rows, stats = features.encode(TEXTS, tfidf_state, cache)
+    with caplog.at_level(logging.WARNING, logger="netflix_dec.storage.caches"):
+        rows, stats = encoders.from_settings(tfidf_state).encode(TEXTS, cache)
     assert str(shard) in caplog.text and "dropping" in caplog.text
     assert not shard.exists()
     assert (stats.reused, stats.computed) == (0, len(TEXTS))
     np.testing.assert_allclose(rows.toarray(), expected, rtol=1e-6)
     # The recomputed rows were stored again, and a later run reuses them.
-    _, again = features.encode(TEXTS, tfidf_state, FeatureCache(path=cache._path))
+    _, again = encoders.from_settings(tfidf_state).encode(
+        TEXTS, FeatureCache(path=cache._path)
+    )
     assert again.reused == len(TEXTS)
 
 
@@ -75,7 +79,7 @@ def test_a_map_cache_entry_that_does_not_fit_is_ignored(
 ):
     cache = MapCache(filepath=str(tmp_path / "map_cache.npz"))
     cache.store("key", positions)
-    with caplog.at_level(logging.WARNING, logger="netflix_dec.datasets"):
+    with caplog.at_level(logging.WARNING, logger="netflix_dec.storage.caches"):
         assert cache.lookup("key", rows=3) is None
     assert "map_cache.npz" in caplog.text
     good = np.zeros((3, 2))

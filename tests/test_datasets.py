@@ -12,12 +12,11 @@ from scipy import sparse
 
 from netflix_dec.datasets import (
     AtomicDataset,
-    FeatureCache,
-    MapCache,
     NumpyDataset,
     SpreadsheetSafeCSVDataset,
-    read_rows,
 )
+from netflix_dec.storage.arrays import read_rows
+from netflix_dec.storage.caches import FeatureCache, MapCache
 
 from .conftest import HAS_SMAPS, resident_kb
 
@@ -159,7 +158,7 @@ def test_numpy_failed_save_keeps_the_previous_file_and_no_temporary(
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("netflix_dec.datasets.os.replace", full_disk)
+    monkeypatch.setattr("netflix_dec.storage.atomic.os.replace", full_disk)
     with pytest.raises(DatasetError, match="No space left"):
         dataset.save(dense[:2])
     assert path.read_bytes() == before
@@ -253,7 +252,7 @@ def test_atomic_versioned_failed_save_keeps_the_previous_version_loadable(
     }
     DataCatalog.from_config({"c": config}).save("c", pd.DataFrame({"a": [1]}))
     monkeypatch.setattr(
-        "netflix_dec.datasets.os.replace",
+        "netflix_dec.storage.atomic.os.replace",
         lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")),
     )
     catalog = DataCatalog.from_config({"c": config})

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from netflix_dec import features, text
-from netflix_dec.datasets import FeatureCache
+from netflix_dec import encoders
+from netflix_dec.encoders import words
+from netflix_dec.storage.caches import FeatureCache
 
 TEXTS = [
     "A detective hunts a killer in a rainy city.",
@@ -25,20 +26,20 @@ TEXTS = [
 
 @pytest.fixture
 def tfidf_state() -> dict:
-    return text.fit_text_encoder(TEXTS, "tfidf", 50)
+    return words.fit_text_encoder(TEXTS, "tfidf", 50)
 
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record the descriptions each call actually encodes."""
     calls: list[list[str]] = []
-    real = features.compute
+    real = encoders.TfidfEncoder.compute
 
-    def compute(descriptions, state, batch_size=64):
+    def compute(self, descriptions, batch_size=64):
         calls.append(list(descriptions))
-        return real(descriptions, state, batch_size)
+        return real(self, descriptions, batch_size)
 
-    monkeypatch.setattr(features, "compute", compute)
+    monkeypatch.setattr(encoders.TfidfEncoder, "compute", compute)
     return calls
 
 
@@ -50,19 +51,19 @@ def test_a_second_run_computes_nothing_and_gives_the_same_rows(
     tmp_path: Path, tfidf_state, counted
 ):
     cache = FeatureCache(path=str(tmp_path / "cache"))
-    first, stats = features.encode(TEXTS, tfidf_state, cache)
+    first, stats = encoders.from_settings(tfidf_state).encode(TEXTS, cache)
     assert (stats.reused, stats.computed) == (0, 4)  # 4 distinct descriptions
     assert counted == [[TEXTS[0], TEXTS[1], TEXTS[2], TEXTS[4]]]
     # A new cache object over the same folder: what a later run sees.
-    again, stats = features.encode(
-        TEXTS, tfidf_state, FeatureCache(path=str(tmp_path / "cache"))
+    again, stats = encoders.from_settings(tfidf_state).encode(
+        TEXTS, FeatureCache(path=str(tmp_path / "cache"))
     )
     assert (stats.reused, stats.computed) == (4, 0)
     assert len(counted) == 1
     assert sparse.issparse(again)
     np.testing.assert_array_equal(_dense(again), _dense(first))
     np.testing.assert_allclose(
-        _dense(first), _dense(text.encode_texts(tfidf_state, TEXTS)), rtol=1e-6
+        _dense(first), _dense(words.encode_texts(tfidf_state, TEXTS)), rtol=1e-6
     )
 
 
@@ -70,24 +71,24 @@ def test_only_new_descriptions_are_computed_and_rows_keep_their_order(
     tmp_path: Path, tfidf_state, counted
 ):
     cache = FeatureCache(path=str(tmp_path / "cache"))
-    features.encode(TEXTS[:3], tfidf_state, cache)
+    encoders.from_settings(tfidf_state).encode(TEXTS[:3], cache)
     more = ["A dog finds its way home.", *TEXTS[::-1]]
-    rows, stats = features.encode(more, tfidf_state, cache)
+    rows, stats = encoders.from_settings(tfidf_state).encode(more, cache)
     assert (stats.reused, stats.computed) == (3, 2)
     assert counted[-1] == ["A dog finds its way home.", TEXTS[4]]
     np.testing.assert_allclose(
-        _dense(rows), _dense(text.encode_texts(tfidf_state, more)), rtol=1e-6
+        _dense(rows), _dense(words.encode_texts(tfidf_state, more)), rtol=1e-6
     )
 
 
 def test_changed_settings_miss_the_cache(tmp_path: Path, tfidf_state, counted):
     cache = FeatureCache(path=str(tmp_path / "cache"))
-    features.encode(TEXTS, tfidf_state, cache)
-    other = text.fit_text_encoder([*TEXTS, "A brand new word list."], "tfidf", 50)
-    _, stats = features.encode(TEXTS, other, cache)
+    encoders.from_settings(tfidf_state).encode(TEXTS, cache)
+    other = words.fit_text_encoder([*TEXTS, "A brand new word list."], "tfidf", 50)
+    _, stats = encoders.from_settings(other).encode(TEXTS, cache)
     assert (stats.reused, stats.computed) == (0, 4)
-    sequence = text.fit_text_encoder(TEXTS, "sequence", 50)
-    rows, stats = features.encode(TEXTS, sequence, cache)
+    sequence = words.fit_text_encoder(TEXTS, "sequence", 50)
+    rows, stats = encoders.from_settings(sequence).encode(TEXTS, cache)
     assert (stats.reused, stats.computed) == (0, 4)
     assert isinstance(rows, np.ndarray) and rows.shape[1] == sequence["sequence_length"]
 
@@ -95,13 +96,13 @@ def test_changed_settings_miss_the_cache(tmp_path: Path, tfidf_state, counted):
 def test_every_sentence_setting_is_part_of_the_key():
     state = {
         "features": "sentence",
-        "model": features.SENTENCE_MODEL,
+        "model": encoders.SENTENCE_MODEL,
         "max_length": 256,
         "precision": "float32",
         "width": 384,
     }
     keys = {
-        features.row_keys(["same text"], state | change)[0]
+        encoders.row_keys(["same text"], state | change)[0]
         for change in (
             {},
             {"max_length": 128},
@@ -111,13 +112,13 @@ def test_every_sentence_setting_is_part_of_the_key():
         )
     }
     assert len(keys) == 5
-    assert features.row_keys(["same text"], state) != features.row_keys(
+    assert encoders.row_keys(["same text"], state) != encoders.row_keys(
         ["same text "], state
     )
 
 
 def test_without_a_cache_everything_is_computed(tfidf_state, counted):
-    _, stats = features.encode(TEXTS, tfidf_state, None)
+    _, stats = encoders.from_settings(tfidf_state).encode(TEXTS, None)
     assert (stats.reused, stats.computed) == (0, 4)
 
 
@@ -130,15 +131,15 @@ def test_a_run_killed_while_storing_leaves_nothing_that_is_read(
         f"""
         import os, signal
         import numpy as np
-        from netflix_dec import datasets
+        from netflix_dec.storage import caches
 
         def savez(file, **arrays):
             file.write(b"PK\\x03\\x04 half a shard")
             file.flush()
             os.kill(os.getpid(), signal.SIGKILL)
 
-        datasets.np.savez = savez
-        cache = datasets.FeatureCache(path={str(folder)!r})
+        caches.np.savez = savez
+        cache = caches.FeatureCache(path={str(folder)!r})
         cache.store(["a", "b"], np.ones((2, 3), dtype=np.float32))
         """
     )
@@ -150,10 +151,12 @@ def test_a_run_killed_while_storing_leaves_nothing_that_is_read(
     assert lookup.rows is None and lookup.missing == ["a", "b"]
     # The next run stores and reads the rows as if nothing had happened, and
     # removes the killed run's unfinished file.
-    rows, stats = features.encode(TEXTS, tfidf_state, cache)
+    rows, stats = encoders.from_settings(tfidf_state).encode(TEXTS, cache)
     assert stats.computed == 4
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
-    _, stats = features.encode(TEXTS, tfidf_state, FeatureCache(path=str(folder)))
+    _, stats = encoders.from_settings(tfidf_state).encode(
+        TEXTS, FeatureCache(path=str(folder))
+    )
     assert stats.reused == 4
 
 
@@ -163,6 +166,8 @@ def test_an_unreadable_shard_is_ignored_with_a_warning(
     folder = tmp_path / "cache"
     folder.mkdir()
     (folder / "broken.npz").write_bytes(b"not a zip file")
-    _, stats = features.encode(TEXTS, tfidf_state, FeatureCache(path=str(folder)))
+    _, stats = encoders.from_settings(tfidf_state).encode(
+        TEXTS, FeatureCache(path=str(folder))
+    )
     assert stats.computed == 4
     assert "ignoring unreadable" in caplog.text and "broken.npz" in caplog.text

@@ -373,7 +373,8 @@ def test_bfloat16_tiny_model_tracks_float32() -> None:
 
 def test_sentence_settings_record_what_computes_in_bfloat16() -> None:
     _require_model_stack()
-    from netflix_dec.features import row_keys, sentence_settings
+    from netflix_dec.encoders import row_keys
+    from netflix_dec.encoders.sentence import sentence_settings
 
     bf16 = sentence_settings(precision="bfloat16")
     f32 = sentence_settings(precision="float32")

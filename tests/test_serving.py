@@ -247,7 +247,8 @@ def test_a_tracked_training_run_registers_a_model_that_loads_once_and_answers(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from netflix_dec import features, minilm
+    from netflix_dec import minilm
+    from netflix_dec.encoders import sentence
 
     store = f"sqlite:///{swept_sample_run / 'mlflow.db'}"
     client = MlflowClient(store, registry_uri=store)
@@ -262,7 +263,7 @@ def test_a_tracked_training_run_registers_a_model_that_loads_once_and_answers(
         opened.append(1)
         return build(cls, *args, **kwargs)
 
-    monkeypatch.setattr(features, "_RESIDENT_ENCODERS", {})
+    monkeypatch.setattr(sentence, "_RESIDENT_ENCODERS", {})
     monkeypatch.setattr(
         minilm.MiniLMEncoder, "from_installed_package", classmethod(counting)
     )

@@ -54,8 +54,8 @@ def test_joined_shards_equal_the_unsharded_features(titles, features: str):
 
 
 def test_each_shard_stores_its_own_rows_in_the_feature_cache(titles, tmp_path: Path):
-    from netflix_dec.datasets import FeatureCache
-    from netflix_dec.features import encode
+    from netflix_dec.encoders import from_settings
+    from netflix_dec.storage.caches import FeatureCache
 
     settings = params(max_words=200)
     encoder = nodes.fit_text_encoder(titles, settings)
@@ -63,7 +63,7 @@ def test_each_shard_stores_its_own_rows_in_the_feature_cache(titles, tmp_path: P
     for index in range(3):
         nodes.encode_shard(titles, encoder, cache, settings, shard=index, shards=3)
     descriptions = titles["description"].astype(str).tolist()
-    _, stats = encode(descriptions, encoder, cache=cache)
+    _, stats = from_settings(encoder).encode(descriptions, cache=cache)
     assert stats.computed == 0  # the shards cached every row between them
     assert stats.reused == len(set(descriptions))
 

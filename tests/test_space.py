@@ -10,9 +10,9 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
 from netflix_dec import space
-from netflix_dec.datasets import MapCache
 from netflix_dec.params import EncodingParams
 from netflix_dec.pipelines.encoding import nodes
+from netflix_dec.storage.caches import MapCache
 
 SETTINGS = {
     "n_components": 3,

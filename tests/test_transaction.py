@@ -23,7 +23,7 @@ from kedro.io.core import DatasetError, Version
 
 from netflix_dec.catalogue import ENV_VAR
 from netflix_dec.datasets import AtomicDataset
-from netflix_dec.transaction import (
+from netflix_dec.storage.ledger import (
     LEDGER_DIR,
     IncompleteRunError,
     Ledger,
@@ -107,7 +107,7 @@ def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
         """
         import sys, time
         from pathlib import Path
-        from netflix_dec.transaction import RunLock, new_record
+        from netflix_dec.storage.ledger import RunLock, new_record
         lock = RunLock(Path(sys.argv[1]))
         lock.acquire(new_record("2099-01-01T00.00.00.000Z"))
         print("held", flush=True)

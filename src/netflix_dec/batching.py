@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import sparse
 
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.encoders import FeatureMatrix
 
 
 def as_tensor(

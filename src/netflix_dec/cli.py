@@ -31,10 +31,10 @@ def _clear_errors() -> tuple[type[BaseException], ...]:
 
     from netflix_dec.catalogue import RawTitlesError
     from netflix_dec.datasets import ArtifactError
+    from netflix_dec.encoders.words import EmptyVocabularyError
     from netflix_dec.pipelines.assign.nodes import ModelMismatchError, NewTitlesError
     from netflix_dec.pipelines.visualization.nodes import MixedRunsError
-    from netflix_dec.text import EmptyVocabularyError
-    from netflix_dec.transaction import IncompleteRunError, RunLockedError
+    from netflix_dec.storage.ledger import IncompleteRunError, RunLockedError
 
     return (
         ParameterValidationError,

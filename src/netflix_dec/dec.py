@@ -41,8 +41,8 @@ from netflix_dec import (
     batching,
     space,  # noqa: F401  (registers NeighbourSpace for loading)
 )
+from netflix_dec.encoders import FeatureMatrix
 from netflix_dec.evaluation import silhouette
-from netflix_dec.features import FeatureMatrix
 
 logger = logging.getLogger(__name__)
 

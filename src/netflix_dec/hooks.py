@@ -43,10 +43,10 @@ class RunInfoHooks:
             # A dict where no node of the run types it EncodingParams
             # (export_model's node takes it untyped).
             encoding = group_model("encoding", catalog.load("params:encoding"))
-            if encoding.features == "sentence":
-                from netflix_dec.minilm import locate_model_dir
+            from netflix_dec.encoders import encoder_type
 
-                locate_model_dir()  # raises, saying how to install the model
+            # Raises, saying how to install it, if the encoder's model is missing.
+            encoder_type(encoding.features).check_installed()
         check_inputs_exist(pipeline, catalog)
         register_model_layers(pipeline, catalog)
         if NEW_TITLES in pipeline.inputs():

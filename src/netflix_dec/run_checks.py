@@ -46,7 +46,7 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
     visualization`` before clustering, would otherwise fail midway on a bare
     "file not found"; this names each missing file and the command that makes it.
     """
-    from netflix_dec.datasets import FeatureCache, MapCache
+    from netflix_dec.storage.caches import FeatureCache, MapCache
 
     missing = []
     for name in sorted(pipeline.inputs()):

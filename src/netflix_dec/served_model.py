@@ -51,13 +51,13 @@ class ServedModel(KedroPipelineModel):
     def load_context(self, context: Any) -> None:
         """Load the artifacts, open the sentence model, trace the compiled steps."""
         import netflix_dec.dec  # noqa: F401  (registers ClusteringLayer for Keras)
-        from netflix_dec.features import keep_sentence_encoder
+        from netflix_dec.encoders import from_settings
 
         mlflow_telemetry_off()  # unless the user opted in
         super().load_context(context)
         # The saved text encoder: its sentence model is opened once per server.
         if TEXT_ENCODER in self.loaded_catalog:
-            keep_sentence_encoder(self.loaded_catalog.load(TEXT_ENCODER))
+            from_settings(self.loaded_catalog.load(TEXT_ENCODER)).keep_open()
         # The first call traces the compiled steps: the server's start pays
         # for it, not its first request.
         self._run(pd.DataFrame(_WARM_UP))

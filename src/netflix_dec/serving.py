@@ -100,7 +100,8 @@ def _artifact_dataset(name: str, value: Any, folder: Path) -> AbstractDataset:
     from kedro_datasets.pandas import ParquetDataset
     from kedro_datasets.pickle import PickleDataset
 
-    from netflix_dec.datasets import FeatureCache, NumpyDataset
+    from netflix_dec.datasets import NumpyDataset
+    from netflix_dec.storage.caches import FeatureCache
 
     if name.startswith("params:"):
         return MemoryDataset(value)  # kedro-mlflow pickles parameters itself
@@ -212,12 +213,12 @@ class NoFeatureCache:
     """A feature cache that holds nothing: each request's rows are computed.
 
     A served model writes nowhere (its folder may be read-only, and several
-    workers may serve it); :func:`netflix_dec.features.encode` finds every
-    row missing and stores none.
+    workers may serve it); :meth:`netflix_dec.encoders.TextEncoder.encode`
+    finds every row missing and stores none.
     """
 
     def lookup(self, keys: Sequence[str], expected: Any = None) -> Any:
-        from netflix_dec.datasets import CacheLookup
+        from netflix_dec.encoders import CacheLookup
 
         return CacheLookup(
             found=np.zeros(len(keys), dtype=bool), rows=None, missing=list(keys)

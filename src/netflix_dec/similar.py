@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.encoders import FeatureMatrix
 
 BLOCK_ELEMENTS = 2**26
 """Largest similarity block (query rows x all rows) computed at once."""

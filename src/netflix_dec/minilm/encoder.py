@@ -14,16 +14,14 @@ import tensorflow as tf
 
 from netflix_dec.memory import trim_heap
 from netflix_dec.minilm.checkpoint import load_checkpoint_weights
-from netflix_dec.minilm.config import BertConfig
 from netflix_dec.minilm.model import build_bert_model
 from netflix_dec.minilm.package import locate_model_dir
 from netflix_dec.minilm.precision import NUMERICS, Precision, resolve_precision
 from netflix_dec.minilm.readers import (
     check_pooling,
-    default_max_length,
     load_safetensors,
     load_tokenizer,
-    read_json,
+    read_settings,
 )
 
 if TYPE_CHECKING:
@@ -167,10 +165,8 @@ class MiniLMEncoder:
             MiniLMNotInstalledError: If safetensors or tokenizers is missing.
         """
         model_dir = Path(model_dir)
-        config = BertConfig.from_dict(read_json(model_dir / "config.json"))
+        config, max_length = read_settings(model_dir, max_length)
         check_pooling(model_dir)
-        if max_length is None:
-            max_length = default_max_length(model_dir, config)
         if not 2 <= max_length <= config.max_position_embeddings:
             raise ValueError(
                 f"max_length must be in [2, {config.max_position_embeddings}], "

@@ -48,6 +48,26 @@ def default_max_length(model_dir: Path, config: BertConfig) -> int:
     return config.max_position_embeddings
 
 
+def read_settings(
+    model_dir: Path, max_length: int | None = None
+) -> tuple[BertConfig, int]:
+    """The architecture and token limit of a model directory, without its weights.
+
+    The one reader of ``config.json`` and the default token limit, shared by
+    :meth:`netflix_dec.minilm.MiniLMEncoder.from_directory` and the sentence
+    encoder's settings (which must name what the model would compute).
+
+    Args:
+        model_dir: A sentence-transformers model directory.
+        max_length: Token limit; None takes the model's own (see
+            :func:`default_max_length`).
+    """
+    config = BertConfig.from_dict(read_json(model_dir / "config.json"))
+    if max_length is None:
+        max_length = default_max_length(model_dir, config)
+    return config, int(max_length)
+
+
 def load_tokenizer(path: Path, max_length: int) -> Tokenizer:
     """Loads the WordPiece tokenizer, truncating but never padding.
 

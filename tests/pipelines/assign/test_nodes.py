@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netflix_dec import dec, features, text
-from netflix_dec.datasets import FeatureCache
+from netflix_dec import dec, encoders
+from netflix_dec.encoders import words
 from netflix_dec.params import (
     AssignParams,
     DataProcessingParams,
@@ -18,6 +18,7 @@ from netflix_dec.params import (
 )
 from netflix_dec.pipelines.assign import nodes
 from netflix_dec.pipelines.dec_clustering.nodes import calibrate_novelty
+from netflix_dec.storage.caches import FeatureCache
 
 PROCESSING = DataProcessingParams(types=["Movie"], top_n=5)  # no column map
 
@@ -42,9 +43,9 @@ ASSIGN = AssignParams(novelty_percentile=5)
 def trained(sample_titles, tmp_path_factory):
     """A small DEC model trained on 300 sample titles, as the pipelines do."""
     titles = sample_titles.head(300).reset_index(drop=True)
-    state = text.fit_text_encoder(titles["description"].tolist(), "tfidf", 400)
+    state = words.fit_text_encoder(titles["description"].tolist(), "tfidf", 400)
     cache = FeatureCache(path=str(tmp_path_factory.mktemp("cache")))
-    x, _ = features.encode(titles["description"].tolist(), state, cache)
+    x, _ = encoders.from_settings(state).encode(titles["description"].tolist(), cache)
     autoencoder, encoder = dec.build_autoencoder([x.shape[1], 16, 4], seed=0)
     dec.pretrain_autoencoder(autoencoder, x, epochs=3, batch_size=32)
     params = DecClusteringParams(
@@ -166,13 +167,13 @@ def test_a_bad_new_titles_table_is_refused(trained, table, message):
 
 def test_an_encoder_of_another_mode_or_width_is_refused_naming_both(trained):
     titles = trained[0]
-    sequence = text.fit_text_encoder(titles["description"].tolist(), "sequence", 400)
+    sequence = words.fit_text_encoder(titles["description"].tolist(), "sequence", 400)
     with pytest.raises(
         nodes.ModelMismatchError,
         match=r"trained on tfidf features 400 wide, but text_encoder makes sequence features \d+ wide",
     ):
         _assign(trained, titles.head(3), text_encoder=sequence)
-    other_words = text.fit_text_encoder(
+    other_words = words.fit_text_encoder(
         [*titles["description"], "entirely different words here"], "tfidf", 400
     )
     with pytest.raises(nodes.ModelMismatchError, match="with other settings"):

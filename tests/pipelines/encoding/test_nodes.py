@@ -11,9 +11,9 @@ from kedro_datasets.tensorflow import TensorFlowModelDataset
 from pydantic import ValidationError
 from scipy import sparse
 
+from netflix_dec.encoders.words import EmptyVocabularyError
 from netflix_dec.params import EncodingParams
 from netflix_dec.pipelines.encoding import nodes
-from netflix_dec.text import EmptyVocabularyError
 
 BASE = {
     "features": "tfidf",

@@ -10,9 +10,9 @@ import pytest
 from scipy import sparse
 
 from netflix_dec import points as points_table
-from netflix_dec.datasets import MapCache
 from netflix_dec.params import VisualizationParams
 from netflix_dec.pipelines.visualization import nodes
+from netflix_dec.storage.caches import MapCache
 
 N = 150
 

@@ -25,9 +25,7 @@ from netflix_dec.catalogue import (
     content_ids,
     to_project_columns,
 )
-from netflix_dec.datasets import FeatureCache
-from netflix_dec.features import encode as encode_features
-from netflix_dec.features import feature_width, settings_key
+from netflix_dec.encoders import RowCache, from_settings
 from netflix_dec.lazy import KerasModel
 from netflix_dec.naming import cluster_names
 from netflix_dec.params import AssignParams, DataProcessingParams, EncodingParams
@@ -188,8 +186,9 @@ def check_model_matches(
             saved encoder makes.
     """
     trained = f"{calibration['features']} features {calibration['feature_width']} wide"
-    encoder_width = feature_width(text_encoder)
-    makes = f"{text_encoder['features']} features {encoder_width} wide"
+    encoder = from_settings(text_encoder)
+    encoder_width = encoder.width
+    makes = f"{encoder.kind} features {encoder_width} wide"
     model_width = int(dec_model.input_shape[-1])
     retrain = "Train them together again with `kedro run`."
     widths = {calibration["feature_width"], encoder_width} - {None}
@@ -198,7 +197,7 @@ def check_model_matches(
             f"dec_model takes features {model_width} wide and was trained on "
             f"{trained}, but text_encoder makes {makes}. {retrain}"
         )
-    if calibration["settings_key"] != settings_key(text_encoder):
+    if calibration["settings_key"] != encoder.settings_key:
         raise ModelMismatchError(
             f"dec_model was trained on {trained}, but text_encoder makes {makes} "
             "with other settings (another vocabulary, model or precision), so its "
@@ -262,7 +261,7 @@ def assign_new_titles(
     text_encoder: dict[str, Any],
     dec_model: KerasModel,
     calibration: dict[str, Any],
-    feature_cache: FeatureCache | None,
+    feature_cache: RowCache | None,
     params: AssignParams,
     encoding: EncodingParams,
     cluster_summary: dict[str, Any] | None = None,
@@ -282,9 +281,8 @@ def assign_new_titles(
         embeddings (for the map).
     """
     check_model_matches(text_encoder, dec_model, calibration, training_titles)
-    features, stats = encode_features(
+    features, stats = from_settings(text_encoder).encode(
         new_titles["description"].astype(str).tolist(),
-        text_encoder,
         cache=feature_cache,
         batch_size=encoding.sentence_batch_size,
     )

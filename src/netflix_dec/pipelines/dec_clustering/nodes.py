@@ -19,16 +19,16 @@ from pydantic import (
 )
 
 from netflix_dec import continuity, naming
-from netflix_dec.datasets import read_rows
+from netflix_dec.encoders import FeatureMatrix, from_settings
 from netflix_dec.evaluation import (
     compare_with_start,
     kmeans_runs,
     sample_rows,
     seed_agreement,
 )
-from netflix_dec.features import FeatureMatrix, feature_width, settings_key
 from netflix_dec.lazy import Figure, KerasModel
 from netflix_dec.params import DecClusteringParams
+from netflix_dec.storage.arrays import read_rows
 
 logger = logging.getLogger(__name__)
 
@@ -273,14 +273,15 @@ def calibrate_novelty(
     feature settings let it refuse an encoder from another run.
     """
     confidence = soft_assignments.max(axis=1).astype(np.float64)
+    encoder = from_settings(text_encoder)
     return {
         "titles": int(soft_assignments.shape[0]),
         "n_clusters": int(soft_assignments.shape[1]),
         # The number of each soft-assignment column: what assign reports.
         "cluster_numbers": _numbers(identities, soft_assignments.shape[1]).tolist(),
-        "features": text_encoder["features"],
-        "feature_width": feature_width(text_encoder),
-        "settings_key": settings_key(text_encoder),
+        "features": encoder.kind,
+        "feature_width": encoder.width,
+        "settings_key": encoder.settings_key,
         "confidence_percentiles": np.percentile(confidence, np.arange(101)).tolist(),
     }
 

@@ -11,21 +11,27 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from netflix_dec.datasets import FeatureCache, MapCache
-from netflix_dec.features import FeatureMatrix, sentence_settings
-from netflix_dec.features import encode as encode_features
+from netflix_dec.encoders import (
+    FeatureMatrix,
+    FitOptions,
+    encoder_type,
+    fit_encoder,
+    from_settings,
+    stack_rows,
+)
 from netflix_dec.lazy import Figure, KerasModel, pyplot
 from netflix_dec.params import EncodingParams
+from netflix_dec.storage.caches import FeatureCache, MapCache
 
 logger = logging.getLogger(__name__)
 
 
 def _descriptions(titles: pd.DataFrame) -> list[str]:
-    from netflix_dec import text
+    from netflix_dec.encoders.words import EmptyVocabularyError
 
     descriptions = titles["description"].fillna("").astype(str)
     if not descriptions.str.strip().any():
-        raise text.EmptyVocabularyError(
+        raise EmptyVocabularyError(
             f"No descriptions to encode: the cleaned table has {len(titles)} rows "
             "and none has a non-blank description."
         )
@@ -36,34 +42,15 @@ def fit_text_encoder(titles: pd.DataFrame, params: EncodingParams) -> dict[str, 
     """Learn the vocabulary (and IDF or scaling), or name the sentence model.
 
     Returns:
-        A JSON-ready state that encodes any description as the training ones.
+        The encoder's JSON-ready settings (``text_encoder.json``), which encode
+        any description as the training ones.
     """
-    from netflix_dec import text
-
-    descriptions = _descriptions(titles)
-    if params.features == "sentence":
-        # Nothing to fit: the model is fixed. Record what decides its rows.
-        return sentence_settings(precision=params.sentence_precision)
-    state = text.fit_text_encoder(
-        descriptions, params.features, params.max_words, params.max_length
+    options = FitOptions(
+        max_words=params.max_words,
+        max_length=params.max_length,
+        precision=params.sentence_precision,
     )
-    logger.info(
-        "Vocabulary: %d distinct tokens, %d kept as features (%s).",
-        state["vocabulary_size"],
-        len(state["vocabulary"]),
-        params.features,
-    )
-    if params.features == "sequence":
-        logger.info(
-            "Sequences padded to %d tokens; %d of %d descriptions were longer and "
-            "cut to their first %d (encoding.max_length; the longest has %d).",
-            state["sequence_length"],
-            state["truncated"],
-            len(descriptions),
-            state["sequence_length"],
-            state["longest_sequence"],
-        )
-    return state
+    return fit_encoder(params.features, _descriptions(titles), options).settings
 
 
 def encode_descriptions(
@@ -76,9 +63,8 @@ def encode_descriptions(
 
     TF-IDF stays a sparse matrix. The log says how many rows were reused.
     """
-    encoded, _ = encode_features(
+    encoded, _ = from_settings(text_encoder).encode(
         _descriptions(titles),
-        text_encoder,
         cache=feature_cache,
         batch_size=params.sentence_batch_size,
     )
@@ -124,9 +110,8 @@ def encode_shard(
     # No blank-table check here: fit_text_encoder made it on the whole table, and
     # one shard of blank descriptions is no error.
     descriptions = titles["description"].iloc[start:stop].fillna("").astype(str)
-    features, _ = encode_features(
+    features, _ = from_settings(text_encoder).encode(
         descriptions.tolist(),
-        text_encoder,
         cache=feature_cache,
         batch_size=params.sentence_batch_size,
     )
@@ -151,11 +136,7 @@ def join_feature_shards(
                 f"Feature shard {name} is missing; found {sorted(partitions)}."
             )
         parts.append(partitions[name]())
-    features = (
-        sparse.vstack(parts, format="csr")
-        if sparse.issparse(parts[0])
-        else np.concatenate(parts)
-    )
+    features = stack_rows(parts)
     logger.info(
         "Features joined from %d shards: %d titles × %d.", len(parts), *features.shape
     )
@@ -191,7 +172,7 @@ def embedding_kind(params: EncodingParams) -> str:
     """
     if params.embedding != "auto":
         return params.embedding
-    return "umap" if params.features == "sentence" else "autoencoder"
+    return "umap" if encoder_type(params.features).pretrained else "autoencoder"
 
 
 def pretrain_autoencoder(
@@ -286,8 +267,8 @@ def space_encoder(
     every setting (:func:`netflix_dec.space.space_key`) before it is fitted.
     """
     from netflix_dec import space
-    from netflix_dec.datasets import read_rows
     from netflix_dec.evaluation import sample_rows
+    from netflix_dec.storage.arrays import read_rows
 
     if sparse.issparse(features):
         raise ValueError(

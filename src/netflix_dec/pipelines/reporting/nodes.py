@@ -19,7 +19,7 @@ import pandas as pd
 from netflix_dec import points as points_table
 from netflix_dec import report
 from netflix_dec.catalogue import REAL_TITLES_PATH, SAMPLE_PATH, raw_titles_path
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.encoders import FeatureMatrix
 from netflix_dec.lazy import Figure
 from netflix_dec.naming import cluster_names
 from netflix_dec.params import (

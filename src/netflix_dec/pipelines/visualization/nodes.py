@@ -15,12 +15,13 @@ import pandas as pd
 
 from netflix_dec import points as points_table
 from netflix_dec import projection
-from netflix_dec.datasets import MapCache, read_rows
+from netflix_dec.encoders import FeatureMatrix
 from netflix_dec.evaluation import sample_rows
-from netflix_dec.features import FeatureMatrix
 from netflix_dec.lazy import Figure
 from netflix_dec.naming import cluster_names
 from netflix_dec.params import VisualizationParams
+from netflix_dec.storage.arrays import read_rows
+from netflix_dec.storage.caches import MapCache
 
 logger = logging.getLogger(__name__)
 

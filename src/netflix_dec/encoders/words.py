@@ -1,4 +1,4 @@
-"""Turn descriptions into features with Keras 3, reproducibly.
+"""Word features with Keras 3, reproducibly: the backend of TF-IDF and sequences.
 
 The notebook used ``keras.preprocessing.text.Tokenizer``, which Keras 3 no
 longer has. ``keras.layers.TextVectorization`` replaces it here, with a
@@ -9,6 +9,9 @@ still gives the notebook's 15,154 distinct tokens and padded length 46.
 Everything needed to encode a new description the same way later is kept in a
 plain JSON-ready ``state`` dictionary: the vocabulary, the IDF weights (TF-IDF)
 or the sequence length and scaling (sequences).
+:class:`netflix_dec.encoders.TfidfEncoder` and
+:class:`netflix_dec.encoders.SequenceEncoder` wrap it; this module imports
+TensorFlow, so they import it when they fit or encode.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import MinMaxScaler
 
-from netflix_dec.features import FeatureMatrix
+from netflix_dec.encoders.matrix import FeatureMatrix
 
 # The characters keras.preprocessing.text.Tokenizer replaced by spaces.
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'

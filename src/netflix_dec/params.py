@@ -95,7 +95,7 @@ class DataProcessingParams(_Params):
     top_n: PositiveInt = Field(le=50)
     # The column map: the project's name -> the file's name, for a catalogue
     # (and the new titles to assign) whose headers differ; other columns are
-    # found by name, case aside. Read in catalogue.py only.
+    # found by name, case aside. Read in the catalogue package only.
     columns: dict[RawColumn, str] = Field(default_factory=dict)
 
     @field_validator("columns")
@@ -283,10 +283,11 @@ class ModelSelectionParams(_Params):
 
     ``n_clusters`` and ``seeds`` also take a string (:func:`whole_numbers`), so
     that a sweep can be set on the command line:
-    ``--params "model_selection.n_clusters=8;12;16;20"``.
+    ``--params "model_selection.n_clusters=8;12;16;20"``. One ``n_clusters``
+    is a sweep too: it scores that one ``k`` (its silhouette and stability).
     """
 
-    n_clusters: list[int] = Field(min_length=2)
+    n_clusters: list[int] = Field(min_length=1)
     seeds: list[int] = Field(min_length=2)
     kmeans_n_init: PositiveInt = Field(le=100)
     min_stability: float = Field(ge=0, le=1)

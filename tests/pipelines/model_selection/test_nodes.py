@@ -128,7 +128,7 @@ def test_the_plot_has_one_curve_per_score_and_marks_the_suggestion(blobs):
     [
         ({"n_clusters": [5, 5, 10]}, "distinct whole numbers from 2"),
         ({"n_clusters": [1, 5]}, "distinct whole numbers from 2"),
-        ({"n_clusters": [5]}, "at least 2 items"),
+        ({"n_clusters": []}, "at least 1 item"),
         ({"seeds": [0]}, "at least 2 items"),
         ({"seeds": [1, 1]}, "stability compares them"),
         ({"min_stability": 1.5}, "less than or equal to 1"),
@@ -137,3 +137,20 @@ def test_the_plot_has_one_curve_per_score_and_marks_the_suggestion(blobs):
 def test_bad_sweep_parameters_are_refused_naming_the_value(changes, message):
     with pytest.raises(ValidationError, match=message):
         params(**changes)
+
+
+@pytest.mark.parametrize("value", [[12], "12"])
+def test_one_n_clusters_is_a_sweep_of_one(value):
+    """`--params model_selection.n_clusters=12` scores that one k (issue 27)."""
+    assert params(n_clusters=value).n_clusters == [12]
+
+
+def test_a_sweep_of_one_k_scores_it_and_suggests_it(blobs):
+    points, titles = blobs
+    table = nodes.sweep_n_clusters(points, titles, params(n_clusters=[4]))
+    assert table["n_clusters"].tolist() == [4]
+    assert table["stability"].iloc[0] > 0.9  # four well separated groups
+    report = nodes.suggest_n_clusters(table, params(n_clusters=[4]))
+    assert report["suggested_k"] == 4
+    figure = nodes.plot_sweep(table, report)
+    assert "suggested 4" in figure._suptitle.get_text()

@@ -52,6 +52,13 @@ def _json(root: Path, folder: str, name: str) -> dict:
     return json.loads(latest(root / folder / name).read_text(encoding="utf-8"))
 
 
+def _space(root: Path) -> pd.DataFrame:
+    """Each title's position in the clustering space, by ``show_id``."""
+    titles = pd.read_csv(root / "data/03_primary/clean_titles.csv")
+    points = np.load(root / "data/05_model_input/embeddings.npy")
+    return pd.DataFrame(points, index=titles["show_id"])
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
     root = make_project_copy(tmp_path_factory.mktemp("continuity"))
@@ -79,6 +86,7 @@ def runs(tmp_path_factory) -> dict:
                 "changes": _json(root, "data/08_reporting", "cluster_changes.json"),
                 "summary": _json(root, "data/08_reporting", "cluster_summary.json"),
                 "identities": _json(root, "data/06_models", "cluster_identities.json"),
+                "space": _space(root),
             }
             if step == "first":
                 # The user names every cluster after the generated file's format.
@@ -151,6 +159,17 @@ def test_a_lost_genre_is_retired_and_its_name_reported(runs):
     assert number in lost["identities"]["retired"]
     assert number not in lost["identities"]["numbers"]
     assert lost["identities"]["next_number"] == 8
+
+
+def test_a_retrain_keeps_the_titles_still_there_where_they_were(runs):
+    """The grown run follows the first run's UMAP layout instead of a new one."""
+    first, grown = runs["first"]["space"], runs["grown"]["space"]
+    both = first.index.intersection(grown.index)
+    moved = np.linalg.norm(
+        grown.loc[both].to_numpy() - first.loc[both].to_numpy(), axis=1
+    )
+    spread = np.linalg.norm(first.to_numpy().std(axis=0))
+    assert np.median(moved) < 0.01 * spread, (np.median(moved), spread)
 
 
 def test_the_change_figure_is_written_for_every_run(runs):

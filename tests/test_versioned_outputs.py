@@ -27,6 +27,7 @@ VERSIONED = {
     # the same identities read back as the run a new one follows.
     "cluster_identities",
     "previous_cluster_identities",
+    "previous_autoencoder",
     "cluster_changes",
     "cluster_changes_plot",
 }

@@ -205,6 +205,9 @@ class DecClusteringParams(_Params):
     # previous: start from the previous run's clusters and keep their numbers
     # (netflix_dec.continuity); fresh: k-means++ starts, numbers from 0.
     continuity: Literal["previous", "fresh"] = "previous"
+    # previous: the UMAP layout is followed (titles keep their positions) unless
+    # more than this share of its titles are new or gone; then it is refitted.
+    continuity_refit_share: float = Field(default=0.25, ge=0, le=1)
 
     @field_validator("stability_seeds")
     @classmethod

@@ -20,7 +20,7 @@ from netflix_dec.encoders import (
     stack_rows,
 )
 from netflix_dec.lazy import Figure, KerasModel, pyplot
-from netflix_dec.params import EncodingParams
+from netflix_dec.params import DecClusteringParams, EncodingParams
 from netflix_dec.storage.caches import FeatureCache, MapCache
 
 logger = logging.getLogger(__name__)
@@ -256,6 +256,79 @@ def pretrain_autoencoder(
             params.epochs,
         )
     return autoencoder, history
+
+
+def follow_or_pretrain(
+    features: FeatureMatrix,
+    params: EncodingParams,
+    space_cache: MapCache | None,
+    previous_autoencoder: KerasModel | None,
+    dec_params: DecClusteringParams,
+) -> tuple[KerasModel, dict[str, list[float]]]:
+    """The previous run's UMAP layout carried over, or :func:`pretrain_autoencoder`.
+
+    With ``dec_clustering.continuity: previous``, the UMAP space and a
+    previous space encoder (the newest ``autoencoder``, or the version
+    ``--load-versions previous_autoencoder:<version>`` names), the titles
+    still in the catalogue keep their positions and new ones are placed by
+    the previous encoder (:mod:`netflix_dec.space_follow`): a refit would
+    draw another layout and move clusters. The layout is refitted when more
+    than ``dec_clustering.continuity_refit_share`` of its titles are new or
+    gone, or when it cannot be followed (the log says why).
+    """
+    from netflix_dec import space, space_follow
+
+    if (
+        dec_params.continuity != "previous"
+        or previous_autoencoder is None
+        or embedding_kind(params) != "umap"
+        or sparse.issparse(features)
+    ):
+        return pretrain_autoencoder(features, params, space_cache)
+    why = space_follow.why_not_follow(
+        previous_autoencoder,
+        features.shape[0],
+        features.shape[1],
+        n_components=params.umap_components,
+        n_neighbors=params.umap_neighbors,
+        max_fit=params.umap_max_fit,
+    )
+    place = {
+        "n_neighbors": params.umap_neighbors,
+        "metric": params.umap_metric,
+        "min_dist": params.umap_min_dist,
+        # As UMAP's transform: a third of the fit's epochs.
+        "n_epochs": max(params.umap_epochs // 3, 1),
+        "seed": params.seed,
+    }
+    layout = (
+        None
+        if why
+        else space_follow.follow_layout(previous_autoencoder, features, place)
+    )
+    if layout is not None and layout.change > dec_params.continuity_refit_share:
+        why = (
+            f"{100 * layout.change:.1f}% of its titles are new or gone, above "
+            f"dec_clustering.continuity_refit_share={dec_params.continuity_refit_share}"
+        )
+    if why:
+        logger.info("UMAP layout fitted anew, not followed: %s.", why)
+        return pretrain_autoencoder(features, params, space_cache)
+    logger.info(
+        "Following the previous run's UMAP layout: %d titles keep their positions, "
+        "%d new ones placed among them (UMAP's objective, the others fixed), %d gone (%.1f%% changed; "
+        "refitted above %.0f%%, dec_clustering.continuity_refit_share).",
+        layout.kept,
+        layout.new,
+        layout.gone,
+        100 * layout.change,
+        100 * dec_params.continuity_refit_share,
+    )
+    neighbours = min(params.umap_neighbors, len(layout.landmarks) - 1)
+    encoder = space.build_space_encoder(
+        layout.landmarks, layout.positions, neighbours, params.umap_temperature
+    )
+    return encoder, {"loss": []}
 
 
 def space_encoder(

@@ -24,8 +24,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             *_encode_nodes(shards),
             node(
-                nodes.pretrain_autoencoder,
-                ["features", "params:encoding", "space_cache"],
+                nodes.follow_or_pretrain,
+                [
+                    "features",
+                    "params:encoding",
+                    "space_cache",
+                    "previous_autoencoder",
+                    "params:dec_clustering",
+                ],
                 ["autoencoder", "pretraining_history"],
                 name="pretrain_autoencoder",
             ),

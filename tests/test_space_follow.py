@@ -1,0 +1,122 @@
+"""A retrain follows the previous UMAP layout (netflix_dec.space_follow, issue 23)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netflix_dec import space, space_follow
+from netflix_dec.params import DecClusteringParams
+from netflix_dec.pipelines.encoding import nodes
+from tests.test_continuity import PARAMS as DEC_PARAMS
+from tests.test_space import SETTINGS, _params, planted
+
+PLACE = {
+    "n_neighbors": 8,
+    "metric": "cosine",
+    "min_dist": 0.0,
+    "n_epochs": 60,
+    "seed": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def grown():
+    """Four planted groups; the previous layout knew three of them, minus ten titles."""
+    rows, labels = planted(n_per=40, n_groups=4)
+    before = (labels < 3) & (np.arange(len(labels)) >= 10)
+    positions = space.fit_umap(space.unit_rows(rows[before]), **SETTINGS)
+    previous = space.build_space_encoder(rows[before], positions, 8, 0.05)
+    return rows, labels, before, positions, previous
+
+
+def _follow(
+    continuity: str = "previous", refit_share: float = 0.25
+) -> DecClusteringParams:
+    return DecClusteringParams(
+        **DEC_PARAMS.model_dump()
+        | {"continuity": continuity, "continuity_refit_share": refit_share}
+    )
+
+
+def test_titles_still_there_keep_their_position_and_new_ones_are_placed(grown):
+    rows, _, before, positions, previous = grown
+    layout = space_follow.follow_layout(previous, rows)
+    assert (layout.kept, layout.new, layout.gone) == (110, 50, 0)
+    np.testing.assert_array_equal(layout.positions[:110], positions)
+    # Without placement, a new title sits where the previous encoder puts it.
+    np.testing.assert_allclose(
+        layout.positions[110:],
+        previous.predict(rows[~before], verbose=0),
+        rtol=0,
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(
+        layout.landmarks[110:], space.unit_rows(rows[~before]), atol=1e-6
+    )
+    assert layout.change == pytest.approx(50 / 160)
+    # Titles that left the catalogue leave the layout.
+    fewer = space_follow.follow_layout(previous, rows[before][20:])
+    assert (fewer.kept, fewer.new, fewer.gone) == (90, 0, 20)
+    np.testing.assert_array_equal(fewer.positions, positions[20:])
+
+
+def test_placing_moves_only_new_titles_and_gives_a_new_theme_its_own_region(grown):
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+
+    rows, labels, before, positions, previous = grown
+    plain = space_follow.follow_layout(previous, rows)
+    placed = space_follow.follow_layout(previous, rows, PLACE)
+    np.testing.assert_array_equal(placed.positions[:110], positions)
+    truth = np.concatenate([labels[before], labels[~before]])
+
+    def nmi(points: np.ndarray) -> float:
+        found = KMeans(4, n_init=5, random_state=0).fit_predict(points)
+        return normalized_mutual_info_score(truth, found)
+
+    # The fourth group, unknown to the previous layout, is averaged between
+    # old groups by the encoder; UMAP's objective gathers it apart.
+    assert nmi(placed.positions) > 0.95
+    assert nmi(placed.positions) > nmi(plain.positions)
+
+
+def test_a_grown_catalogue_follows_the_previous_layout(grown, monkeypatch):
+    rows, _, before, positions, previous = grown
+    fits = []
+    monkeypatch.setattr(space, "fit_umap", lambda x, **s: fits.append(s))
+    small = np.concatenate([rows[before], rows[~before][:10]])  # 10 new of 120
+    encoder, history = nodes.follow_or_pretrain(
+        small, _params(), None, previous, _follow()
+    )
+    assert fits == [] and history == {"loss": []}
+    landmarks, kept = space_follow.neighbour_space(encoder).get_weights()
+    np.testing.assert_array_equal(kept[:110], positions)
+    assert len(landmarks) == 120
+
+
+@pytest.mark.parametrize(
+    "why", ["fresh", "no previous", "changed too much", "other settings"]
+)
+def test_otherwise_the_layout_is_fitted_as_before(grown, why):
+    rows, _, before, _, previous = grown
+    params, follow, given = _params(), _follow(), previous
+    if why == "fresh":
+        follow = _follow("fresh")
+    elif why == "no previous":
+        given = None
+    elif why == "changed too much":  # 50 new of 160 titles: 31% > 25%
+        pass
+    else:
+        params = _params(umap_neighbors=10)
+    encoder, _ = nodes.follow_or_pretrain(rows, params, None, given, follow)
+    expected, _ = nodes.pretrain_autoencoder(rows, params, None)
+    for got, want in zip(encoder.get_weights(), expected.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_refit_share_is_validated():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="continuity_refit_share"):
+        _follow(refit_share=1.5)

@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Two pytest workers, one test file each at a time (a file's module fixtures run
+# once); `make test PYTEST_WORKERS=` runs the suite in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: install run test lint format viz benchmark clean
 
@@ -28,7 +31,7 @@ run: $(STAMP)  ## every pipeline; pass options with ARGS="--env fast"
 test: $(STAMP)  ## lint, then the test suite
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -424,15 +424,20 @@ def test_a_run_inside_the_callers_mlflow_run_logs_into_it_and_leaves_it_open(
     from mlflow.tracking import MlflowClient
 
     uri = f"sqlite:///{processing_project / 'caller.db'}"
+    previous_uri = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(uri)
+    # The caller's own experiment in its own store: an earlier tracked run in
+    # this process leaves MLflow's active experiment id pointing elsewhere.
+    experiment = MlflowClient(uri).create_experiment("caller")
     try:
-        with mlflow.start_run() as caller:
+        with mlflow.start_run(experiment_id=experiment) as caller:
             run_kedro_session(processing_project, ["data_processing"])
             active = mlflow.active_run()
             assert active is not None and active.info.run_id == caller.info.run_id
     finally:
         while mlflow.active_run():
             mlflow.end_run()
+        mlflow.set_tracking_uri(previous_uri)
     run = MlflowClient(uri).get_run(caller.info.run_id)
     assert run.data.params["env"] == "local"
     assert "data_processing.top_n" in run.data.params

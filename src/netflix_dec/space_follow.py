@@ -159,8 +159,8 @@ def place_new(
         return layout
     _cache_umap_kernels()
     k = min(n_neighbors, len(rows) - 1)
-    indices, distances = exact_neighbours(rows, k + 1, metric)
-    indices, distances = indices[new], distances[new]
+    # Only the moving titles' neighbours (among all titles) are needed.
+    indices, distances = exact_neighbours(rows, k + 1, metric, queries=rows[new])
     sigmas, rhos = smooth_knn_dist(distances, float(k), local_connectivity=1.0)
     # A title is not its own neighbour (-1 is skipped).
     indices = np.where(indices == np.asarray(new)[:, None], -1, indices)

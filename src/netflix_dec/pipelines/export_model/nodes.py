@@ -60,8 +60,8 @@ def export_model(
         inference: The inference pipeline
             (:func:`..pipeline.create_inference_pipeline`), bound by the
             export pipeline so that this node needs no pipeline module.
-        params: ``export_model`` parameters (the request size limit); a dict
-            from Kedro, which types no node made from a ``partial``.
+        params: ``export_model`` parameters (the request size limit), as
+            Kedro types them, or their dict.
         **artifacts: Each input of the inference pipeline but the new titles,
             loaded, by dataset name (``params:<group>`` for parameters).
 

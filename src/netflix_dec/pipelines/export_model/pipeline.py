@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from typing import Any
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -12,8 +13,9 @@ from netflix_dec.dataset_names import (
     SERVED_ASSIGNMENTS,
     SERVED_MODEL,
 )
+from netflix_dec.params import ExportModelParams
 from netflix_dec.pipelines import assign
-from netflix_dec.serving_contract import INPUT_NAME
+from netflix_dec.serving_contract import INPUT_NAME, ServedModelBundle
 
 from . import nodes
 
@@ -42,13 +44,26 @@ def artifact_names() -> list[str]:
     return sorted(create_inference_pipeline().inputs() - {INPUT_NAME})
 
 
+def _bound_export(inference: Pipeline) -> Callable[..., ServedModelBundle]:
+    """The export node with its inference pipeline bound, bound here so that
+    nodes.py needs nothing of this module.
+
+    A function, not a ``functools.partial``: Kedro reads a node's type hints to
+    type its ``params:`` inputs, and warned on every run that it could not
+    read a partial's.
+    """
+
+    def export_model(params: ExportModelParams, **artifacts: Any) -> ServedModelBundle:
+        return nodes.export_model(inference, params, **artifacts)
+
+    return export_model
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
             node(
-                # The node packs the inference pipeline; bound here, so that
-                # nodes.py needs nothing of this module.
-                partial(nodes.export_model, create_inference_pipeline()),
+                _bound_export(create_inference_pipeline()),
                 {"params": "params:export_model"}
                 | {name: name for name in artifact_names()},
                 SERVED_MODEL,

@@ -188,6 +188,18 @@ def test_dates_in_kaggle_iso_and_year_only_forms_are_read():
     assert parsed.iloc[4:].isna().all()
 
 
+def test_dates_in_another_catalogues_forms_are_read_and_nonsense_is_not():
+    parsed = nodes.parse_dates(
+        pd.Series(["2021/03/15", "15.03.2021", "March 2021", "1st", "soon"])
+    )
+    assert parsed.iloc[:3].tolist() == [
+        pd.Timestamp("2021-03-15"),
+        pd.Timestamp("2021-03-15"),
+        pd.Timestamp("2021-03-01"),
+    ]
+    assert parsed.iloc[3:].isna().all()  # "1st" would read as year 1
+
+
 def test_titles_added_per_year_counts_every_readable_date():
     titles = _titles(date_added=[" March 30, 2021", "2021-05-01", "2019", "no idea"])
     axis = nodes.plot_titles_added_per_year(titles).axes[0]

@@ -181,10 +181,11 @@ def plot_titles_per_type(titles: pd.DataFrame) -> Figure:
 # format parses 100,000 dates in milliseconds where "mixed" takes seconds, so
 # the slower parsers only see what the faster ones left.
 _DATE_FORMATS = ("%B %d, %Y", "ISO8601")
+_YEARS = (1800, 2200)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates as Kaggle writes them, ISO dates, or bare years; others missing.
+    """Dates as Kaggle writes them, ISO dates, bare years or other common forms.
 
     Returns:
         Timestamps; ``NaT`` where the value is missing or unreadable.
@@ -201,6 +202,14 @@ def parse_dates(values: pd.Series) -> pd.Series:
     years = text.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
     todo = parsed.isna() & years
     parsed[todo] = pd.to_datetime(text[todo], format="%Y").astype("datetime64[ns]")
+    # Another catalogue's own forms ("2021/03/15", "15.03.2021", "March 2021"):
+    # dateutil, slow but only for what the fixed formats left; a year outside
+    # _YEARS ("1st" reads as year 1) stays unreadable.
+    todo = parsed.isna() & text.notna()
+    if todo.any():
+        other = pd.to_datetime(text[todo], format="mixed", errors="coerce")
+        other = other.where(other.dt.year.between(*_YEARS))
+        parsed[todo] = other.astype("datetime64[ns]")
     return parsed
 
 

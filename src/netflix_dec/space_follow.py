@@ -43,7 +43,8 @@ class FollowedLayout:
     """The previous layout carried over to the current catalogue."""
 
     landmarks: np.ndarray
-    """The layout's titles' features: kept previous ones, then new ones."""
+    """The layout's titles' normalised features, as this run has them: the
+    previous layout's titles still in the catalogue, then the new ones."""
     positions: np.ndarray
     """Their positions: the previous ones, then the previous encoder's."""
     kept: int
@@ -97,17 +98,21 @@ def why_not_follow(
 
 def _nearest(
     rows: np.ndarray, landmarks: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's most similar landmark and similarity; each landmark's best row."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's most similar landmark and similarity; each landmark's best row and similarity."""
     best = np.empty(len(rows), dtype=np.float32)
     which = np.empty(len(rows), dtype=np.int64)
     landmark_best = np.full(len(landmarks), -np.inf, dtype=np.float32)
+    landmark_row = np.zeros(len(landmarks), dtype=np.int64)
     for start in range(0, len(rows), CHUNK):
         similarity = rows[start : start + CHUNK] @ landmarks.T
         which[start : start + CHUNK] = similarity.argmax(axis=1)
         best[start : start + CHUNK] = similarity.max(axis=1)
-        landmark_best = np.maximum(landmark_best, similarity.max(axis=0))
-    return which, best, landmark_best
+        column_best = similarity.max(axis=0)
+        better = column_best > landmark_best
+        landmark_row[better] = start + similarity.argmax(axis=0)[better]
+        landmark_best = np.maximum(landmark_best, column_best)
+    return which, best, landmark_best, landmark_row
 
 
 def place_new(
@@ -209,7 +214,7 @@ def follow_layout(
     layer = neighbour_space(previous)
     landmarks, positions = (np.asarray(w, np.float32) for w in layer.get_weights())
     rows = unit_rows(features)
-    _, best, landmark_best = _nearest(rows, landmarks)
+    _, best, landmark_best, landmark_row = _nearest(rows, landmarks)
     still = landmark_best >= SAME_ROW
     new = np.flatnonzero(best < SAME_ROW)
     placed = (
@@ -217,13 +222,17 @@ def follow_layout(
         if len(new)
         else np.empty((0, positions.shape[1]), np.float32)
     )
-    landmarks = np.concatenate([landmarks[still], rows[new]])
+    # The current titles' own normalised rows, kept and new, as the fit had
+    # them (not the stored landmarks, which the encoder normalised once more):
+    # an unchanged catalogue gets the very same encoder, so what was cached
+    # of the previous run's space (its t-SNE map) still fits.
+    order = np.concatenate([landmark_row[still], new])
     positions = np.concatenate([positions[still], placed])
     if place is not None:
-        moving = np.arange(int(still.sum()), len(landmarks))
-        positions = place_new(landmarks, positions, moving, **place)
+        moving = np.arange(int(still.sum()), len(order))
+        positions = place_new(rows[order], positions, moving, **place)
     return FollowedLayout(
-        landmarks=landmarks,
+        landmarks=rows[order],
         positions=positions,
         kept=int(still.sum()),
         new=int(len(new)),

@@ -30,6 +30,7 @@ from netflix_dec.storage.ledger import (
     RunLockedError,
     RunRecord,
 )
+from netflix_dec.storage.lineage import StaleInputError
 from tests.support import kedro_env
 
 from .conftest import finished_fast_run, run_kedro_session
@@ -181,6 +182,47 @@ def test_a_run_killed_after_its_clusters_save_stops_the_visualization(project: P
     assert "07_model_output/clusters.csv" in str(refused.value)
     points = json.loads((project / "data/07_model_output/points.json").read_text())
     assert points["meta"]["n_clusters"] == 8  # untouched
+
+
+def test_a_summary_of_clusters_a_later_run_replaced_stops_the_visualization(
+    project: Path,
+):
+    # A complete run that rewrites the clusters but not their summary, names
+    # or points: same titles, same row counts, other clusters.
+    bootstrap_project(project)
+    with KedroSession.create(
+        project_path=project,
+        env="fast",
+        runtime_params={"dec_clustering": {"n_clusters": 5}},
+    ) as session:
+        session.run(
+            pipeline_names=["dec_clustering"],
+            to_nodes=["dec_clustering.assign_clusters"],
+        )
+    assert len(_complete_runs(project)) == 2
+    clusters = pd.read_csv(project / "data/07_model_output/clusters.csv")
+    assert clusters["cluster"].nunique() <= 5
+    with pytest.raises(StaleInputError) as refused:
+        run_kedro_session(project, ["visualization"], env="fast")
+    message = str(refused.value)
+    assert "cluster_summary" in message and "07_model_output/clusters.csv" in message
+    points = json.loads((project / "data/07_model_output/points.json").read_text())
+    assert points["meta"]["n_clusters"] == 8  # untouched
+    # The run that refused is recorded as failed, and a full run mends it.
+    assert len(_complete_runs(project)) == 2
+
+
+def test_inputs_rewritten_with_the_same_bytes_still_go_together(project: Path):
+    run_kedro_session(project, ["data_processing"], env="fast")
+    [first, second] = _complete_runs(project)
+    assert first.files["clean_titles"].digest == second.files["clean_titles"].digest
+    assert first.files["clean_titles"] != second.files["clean_titles"]  # a new file
+    run_kedro_session(project, ["visualization"], env="fast")
+    [*_, third] = _complete_runs(project)
+    assert (
+        third.inputs["clean_titles"] == "content " + second.files["clean_titles"].digest
+    )
+    assert third.inputs["cluster_summary"] == "version " + first.run_id
 
 
 def test_an_explicit_version_of_an_incomplete_run_is_refused(tmp_path: Path):

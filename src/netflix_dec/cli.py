@@ -35,6 +35,7 @@ def _clear_errors() -> tuple[type[BaseException], ...]:
     from netflix_dec.pipelines.assign.nodes import ModelMismatchError, NewTitlesError
     from netflix_dec.pipelines.visualization.nodes import MixedRunsError
     from netflix_dec.storage.ledger import IncompleteRunError, RunLockedError
+    from netflix_dec.storage.lineage import StaleInputError
 
     return (
         ParameterValidationError,
@@ -46,6 +47,7 @@ def _clear_errors() -> tuple[type[BaseException], ...]:
         EmptyVocabularyError,
         IncompleteRunError,
         RunLockedError,
+        StaleInputError,
         ValidationError,
     )
 

@@ -60,7 +60,7 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
             missing.append(name)
     if not missing:
         return
-    registered = _every_pipeline()
+    registered = every_pipeline()
     lines = []
     for name in missing:
         described = catalog.get(name)._describe()
@@ -150,7 +150,7 @@ def check_titles(pipeline: Pipeline, catalog: DataCatalog) -> None:
     check_titles_left(cleaned, report, source, **limits)
 
 
-def _every_pipeline() -> dict[str, Pipeline]:
+def every_pipeline() -> dict[str, Pipeline]:
     """Each pipeline folder's pipeline, whichever ones this run loaded.
 
     Kedro's registry holds only the pipelines a run asked for (``--pipelines``),

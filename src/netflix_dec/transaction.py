@@ -4,7 +4,7 @@ Every file the project writes is saved atomically (datasets.py), but a run
 writes many files: a run killed between its ``dec_model`` and its
 ``dec_calibration`` saves, or two runs started at once, would leave files of
 different runs side by side, each whole, none of them matching. Two things
-make a run all-or-nothing:
+make a run all-or-nothing, and one more makes its inputs match:
 
 * **One run at a time per project folder.** A run takes a lock file
   (``.kedro_runs/run.lock``, with :mod:`filelock`) before any check or node; a
@@ -19,6 +19,10 @@ make a run all-or-nothing:
   pipeline, the notebook and ``--load-versions``. Unversioned files carry their
   run through the stamps: a run refuses an input that a run which did not
   complete wrote.
+* **Inputs that go together.** A complete run's record also holds what each
+  of its inputs was and a digest of each file it wrote, so a run refuses an
+  input made from another version of a file it also reads
+  (:mod:`netflix_dec.storage.lineage`), however the row counts compare.
 
 The run id is Kedro's session id, which is also the save version of every
 versioned dataset in the run. The ledger and the lock themselves are
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kedro.framework.hooks import hook_impl
+from kedro.io.core import DatasetError
 
 from netflix_dec.datasets import AtomicDataset, NumpyDataset
 from netflix_dec.storage.ledger import (
@@ -48,6 +53,15 @@ from netflix_dec.storage.ledger import (
     new_record,
     stamp,
     unaccounted_writer,
+)
+from netflix_dec.storage.lineage import (
+    Input,
+    StaleInputError,
+    digest,
+    file_input,
+    sources,
+    stale_inputs,
+    versioned_input,
 )
 
 logger = logging.getLogger(__name__)
@@ -91,6 +105,12 @@ class RunTransactionHooks:
             self._ledger.write(record)
             close_killed_runs(self._ledger, record.run_id)
             check_inputs_complete(pipeline, catalog, self._ledger)
+            inputs = inputs_of_run(pipeline, catalog, self._ledger)
+            check_inputs_made_together(inputs)
+            self._record = record.model_copy(
+                update={"inputs": {name: made.what for name, made in inputs.items()}}
+            )
+            self._ledger.write(self._record)
         except BaseException:
             self._end("failed")
             raise
@@ -151,8 +171,71 @@ def outputs_of_run(
             continue
         path = dataset.local_path
         if path is not None and (current := stamp(name, path)) is not None:
-            files[name] = current
+            files[name] = current.model_copy(update={"digest": digest(path)})
     return versions, files
+
+
+def inputs_of_run(pipeline: Any, catalog: Any, ledger: Ledger) -> dict[str, Input]:
+    """What each project input of the run is now, and which complete run made it.
+
+    A versioned input is the version this run will load (the latest complete
+    run's, or the one ``--load-versions`` names); an unversioned one is known
+    when a complete run recorded this very file. Inputs no recorded run made
+    (a first run, a hand-made file) are left out: nothing to check them by.
+    """
+    found: dict[str, Input] = {}
+    records = ledger.records()
+    for name, dataset in _project_datasets(catalog, pipeline.inputs()).items():
+        if dataset.is_versioned:
+            try:
+                version = dataset.resolve_load_version()
+            except DatasetError:  # no version yet: the run-start checks say so
+                continue
+            if version is not None:
+                where = str(dataset.version_path(version))
+                found[name] = versioned_input(name, version, ledger, where)
+        elif (path := dataset.local_path) is not None and (
+            current := stamp(name, path)
+        ) is not None:
+            if (made := file_input(name, current, records)) is not None:
+                found[name] = made
+    return found
+
+
+def check_inputs_made_together(inputs: dict[str, Input]) -> None:
+    """Refuse an input that was made from another version of another input.
+
+    Which input is made from which comes from every pipeline of the project
+    (a run of ``visualization`` alone still knows that ``cluster_summary`` is
+    made from ``clusters``); outputs of one node count as made together, so
+    ``assign`` with ``--load-versions`` of an older ``dec_model`` next to the
+    latest ``dec_calibration`` is refused too.
+
+    Raises:
+        StaleInputError: Naming each such pair of files and their runs.
+    """
+    if len(inputs) < 2:
+        return
+    from netflix_dec.run_checks import every_pipeline  # noqa: PLC0415
+
+    made_from: dict[str, set[str]] = {}
+    for pipe in every_pipeline().values():
+        for item in pipe.nodes:
+            # A node's outputs are made from its inputs and together with
+            # each other: `dec_calibration` is made from `soft_assignments`,
+            # which comes out of one training step with `dec_model`.
+            for output in item.outputs:
+                made_from.setdefault(output, set()).update(item.inputs, item.outputs)
+    problems = stale_inputs(inputs, sources(made_from))
+    if problems:
+        raise StaleInputError(
+            "This run's inputs were not made together: an input was made from "
+            "another version of a file this run also reads, so they describe "
+            "different clusters or titles:\n"
+            + "\n".join(problems)
+            + "\nRe-run the pipelines that make them (`kedro run` makes all), or "
+            "name matching versions with --load-versions."
+        )
 
 
 def check_inputs_complete(pipeline: Any, catalog: Any, ledger: Ledger) -> None:

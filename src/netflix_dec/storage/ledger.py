@@ -52,6 +52,16 @@ class FileStamp(BaseModel):
     path: str
     size: int = Field(ge=0)
     mtime_ns: int = Field(ge=0)
+    digest: str | None = None
+    """Of the content, when its run completed (:mod:`netflix_dec.storage.lineage`)."""
+
+    def same_file(self, other: FileStamp) -> bool:
+        """Whether both stamps are of one file as it was: path, size and time."""
+        return (self.path, self.size, self.mtime_ns) == (
+            other.path,
+            other.size,
+            other.mtime_ns,
+        )
 
 
 class RunRecord(BaseModel):
@@ -71,6 +81,9 @@ class RunRecord(BaseModel):
     finished_ns: int | None = None
     versions: dict[str, str] = Field(default_factory=dict)
     files: dict[str, FileStamp] = Field(default_factory=dict)
+    inputs: dict[str, str] = Field(default_factory=dict)
+    """What each project input was when the run started (``version <id>`` or
+    ``content <digest>``), so that what it made can be checked against it later."""
 
 
 def stamp(name: str, path: Path) -> FileStamp | None:
@@ -311,7 +324,8 @@ def unaccounted_writer(
     """
     records = ledger.records()
     for record in records:
-        if record.state == "complete" and record.files.get(name) == current:
+        recorded = record.files.get(name)
+        if record.state == "complete" and recorded and recorded.same_file(current):
             return None
     for record in reversed(records):
         if record.state == "complete":

@@ -214,12 +214,51 @@ def test_similar_titles_table() -> None:
     _, clusters, _ = tiny_catalogue()
     features = np.eye(8, dtype=np.float32)
     features[1] += features[0]  # B is A's nearest title, and A is B's
-    table = nodes.find_similar_titles(clusters, features, PARAMS)
+    table = nodes.find_similar_titles(clusters, features, _shown(8), {}, PARAMS)
     assert len(table) == 8 * 2
     first = table.loc[(table["show_id"] == "s0") & (table["rank"] == 1)].iloc[0]
     assert (first["similar_show_id"], first["similar_title"]) == ("s1", "B")
     assert first["similarity"] == pytest.approx(1 / np.sqrt(2), abs=1e-4)
     assert first["similar_cluster"] == 3
+
+
+def _shown(rows) -> dict:
+    """A points record of the explorer's titles: their rows, nothing else read."""
+    rows = range(rows) if isinstance(rows, int) else rows
+    return {"columns": {"row": list(rows)}}
+
+
+def test_queries_get_the_neighbours_a_search_of_every_row_gives() -> None:
+    x = np.random.default_rng(5).normal(size=(40, 6)).astype(np.float32)
+    every, every_score = nearest_neighbours(x, 3)
+    rows = np.array([0, 7, 39])
+    some, some_score = nearest_neighbours(x, 3, block_elements=50, queries=rows)
+    np.testing.assert_array_equal(some, every[rows])
+    np.testing.assert_allclose(some_score, every_score[rows], atol=1e-6)
+
+
+def test_a_large_catalogue_lists_the_shown_and_example_titles_only() -> None:
+    _, clusters, summary = tiny_catalogue()
+    features = np.random.default_rng(1).normal(size=(8, 5)).astype(np.float32)
+    every = nodes.find_similar_titles(clusters, features, _shown(8), summary, PARAMS)
+    small = PARAMS.model_copy(update={"similar_titles_max_titles": 7})
+    table = nodes.find_similar_titles(
+        clusters, features, _shown([6, 1]), summary, small
+    )
+    # Rows 1 and 6 are shown; the clusters' examples are listed too.
+    examples = [t for c in summary["clusters"] for t in c["examples"]]
+    listed = clusters.loc[clusters["title"].isin(examples), "show_id"]
+    assert 0 < len(listed) < 8
+    wanted = {"s1", "s6", *listed}
+    assert set(table["show_id"]) == wanted
+    expected = every.loc[every["show_id"].isin(wanted)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), expected)
+    # At the limit, every title.
+    at = PARAMS.model_copy(update={"similar_titles_max_titles": 8})
+    assert (
+        len(nodes.find_similar_titles(clusters, features, _shown([1]), summary, at))
+        == 16
+    )
 
 
 def test_growth_by_hand() -> None:
@@ -238,7 +277,9 @@ def _report_html(titles, clusters, summary) -> str:
     per_class = nodes.cluster_shares_per_class(titles, clusters, summary, PARAMS)
     embedding = np.random.default_rng(0).normal(size=(len(titles), 3))
     relations = nodes.relate_clusters(clusters, embedding, summary)
-    similar = nodes.find_similar_titles(clusters, embedding, PARAMS)
+    similar = nodes.find_similar_titles(
+        clusters, embedding, _shown(len(titles)), summary, PARAMS
+    )
     frame = pd.DataFrame(
         {
             "row": range(len(titles)),

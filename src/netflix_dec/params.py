@@ -334,6 +334,9 @@ class ReportingParams(_Params):
     """``reporting``: the catalogue report's tables and what it says ran."""
 
     similar_titles: int = Field(ge=1, le=100)
+    # Catalogues up to this size list every title's similar titles; larger
+    # ones those of the explorer's titles and the example titles only.
+    similar_titles_max_titles: int = Field(default=20_000, ge=1)
     top_classes: int = Field(ge=1, le=100)
     few_titles: int = Field(ge=1)
     # Years after this one are "recent" in the clusters' growth; null: the

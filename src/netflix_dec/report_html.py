@@ -481,6 +481,7 @@ def _relations(relations: Mapping[str, Any], names: Mapping[int, str]) -> str:
 def _similar(similar: pd.DataFrame, summary: Mapping[str, Any], examples: int) -> str:
     if similar.empty:
         return '<p class="note">Too few titles to list similar ones.</p>'
+    searched, k = int(similar["show_id"].nunique()), int(similar["rank"].max())
     wanted = {t for item in summary["clusters"] for t in (item.get("examples") or [])}
     similar = similar.loc[similar["title"].isin(wanted)]
     by_title = {t: f for t, f in similar.groupby("title", sort=False)}
@@ -499,9 +500,15 @@ def _similar(similar: pd.DataFrame, summary: Mapping[str, Any], examples: int) -
                 f"<tr><td>{esc(title)}</td><td>{int(item['cluster'])}</td>"
                 f"<td><ol>{listed}</ol></td></tr>"
             )
-    k = int(similar["rank"].max())
+    total = sum(int(item.get("size", 0)) for item in summary["clusters"])
+    whose = (
+        "Every title's"
+        if searched >= total
+        else f"For {searched:,} of the {total:,} titles (those the explorer shows and "
+        "the examples; reporting.similar_titles_max_titles), the"
+    )
     return (
-        f'<p class="note">Every title\'s {k} most similar titles (cosine on the '
+        f'<p class="note">{whose} {k} most similar titles (cosine on the '
         "features) are in <code>similar_titles.csv</code>; the explorer lists them "
         "when a point is clicked. Here: those of each cluster's example titles.</p>"
         '<div class="scroll"><table class="list"><thead><tr><th>Title</th>'

@@ -116,9 +116,18 @@ def relate_clusters(
 
 
 def find_similar_titles(
-    clusters: pd.DataFrame, features: FeatureMatrix, params: ReportingParams
+    clusters: pd.DataFrame,
+    features: FeatureMatrix,
+    points: dict[str, Any],
+    cluster_summary: dict[str, Any],
+    params: ReportingParams,
 ) -> pd.DataFrame:
-    """Every title's most similar titles by cosine on the features.
+    """Each title's most similar titles by cosine on the features.
+
+    Every title's, up to ``reporting.similar_titles_max_titles`` titles; in a
+    larger catalogue only those of the titles the explorer shows and of the
+    clusters' example titles (where they are read), since an exact search of
+    every title grows with the square of the titles (hours at a million).
 
     Returns:
         One row per (title, rank): ``show_id, title, cluster, rank,
@@ -130,22 +139,50 @@ def find_similar_titles(
             f"{len(clusters):,} clustered titles: they come from different runs. "
             "Rerun `kedro run`."
         )
-    indices, similarities = nearest_neighbours(features, params.similar_titles)
+    queries = _similar_queries(clusters, points, cluster_summary, params)
+    indices, similarities = nearest_neighbours(
+        features, params.similar_titles, queries=queries
+    )
     k = indices.shape[1]
-    rows = np.repeat(np.arange(len(clusters)), k)
+    rows = np.repeat(np.arange(len(clusters)) if queries is None else queries, k)
     others = indices.ravel()
+    column = {
+        name: clusters[name].to_numpy() for name in ("show_id", "title", "cluster")
+    }
     return pd.DataFrame(
         {
-            "show_id": clusters["show_id"].to_numpy()[rows],
-            "title": clusters["title"].to_numpy()[rows],
-            "cluster": clusters["cluster"].to_numpy()[rows],
-            "rank": np.tile(np.arange(1, k + 1), len(clusters)),
-            "similar_show_id": clusters["show_id"].to_numpy()[others],
-            "similar_title": clusters["title"].to_numpy()[others],
-            "similar_cluster": clusters["cluster"].to_numpy()[others],
+            **{name: values[rows] for name, values in column.items()},
+            "rank": np.tile(np.arange(1, k + 1), len(indices)),
+            **{f"similar_{name}": values[others] for name, values in column.items()},
             "similarity": similarities.ravel().round(4),
         }
     )
+
+
+def _similar_queries(
+    clusters: pd.DataFrame,
+    points: dict[str, Any],
+    cluster_summary: dict[str, Any],
+    params: ReportingParams,
+) -> np.ndarray | None:
+    """The rows whose similar titles are listed: None for all of them."""
+    if len(clusters) <= params.similar_titles_max_titles:
+        return None
+    shown = np.asarray(points["columns"]["row"], dtype=np.int64)
+    shown = shown[(shown >= 0) & (shown < len(clusters))]
+    examples = {t for c in cluster_summary["clusters"] for t in c.get("examples") or []}
+    named = np.flatnonzero(clusters["title"].isin(examples).to_numpy())
+    queries = np.union1d(shown, named)
+    logger.info(
+        "Similar titles of %d titles (the %d the explorer shows and the clusters' "
+        "examples), not of all %d: above reporting.similar_titles_max_titles=%d "
+        "an exact search of every title grows with the square of the titles.",
+        len(queries),
+        len(shown),
+        len(clusters),
+        params.similar_titles_max_titles,
+    )
+    return queries
 
 
 def plot_shares_per_year(shares: pd.DataFrame) -> Figure:

@@ -37,7 +37,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 find_similar_titles,
-                ["clusters", "features", "params:reporting"],
+                [
+                    "clusters",
+                    "features",
+                    "points",
+                    "cluster_summary",
+                    "params:reporting",
+                ],
                 "similar_titles",
                 name="find_similar_titles",
             ),

@@ -274,8 +274,9 @@ class DECResult:
     iterations: int
     stop_reason: str
     """``tol`` (few titles changed cluster) or ``maxiter``."""
-    updates: list[dict[str, float]] = field(default_factory=list)
-    """One record per target update: iteration, loss, fraction changed, clusters."""
+    updates: list[dict[str, float | None]] = field(default_factory=list)
+    """One record per target update: iteration, loss (None before the first
+    training step), fraction changed, clusters."""
     seconds: float = 0.0
     kept_start: bool = False
     """True when the guard restored the KMeans start (see :func:`fit_dec`)."""
@@ -453,7 +454,8 @@ def fit_dec(
         if verbose
         else None
     )
-    iteration, loss, stop_reason = 0, float("nan"), "maxiter"
+    # No loss before the first training step (JSON null, not NaN).
+    iteration, loss, stop_reason = 0, None, "maxiter"
     while True:
         q = batching.predict(model, x)
         labels = q.argmax(axis=1)
@@ -470,7 +472,12 @@ def fit_dec(
             on_update(record)
         if progress is not None:
             progress.update(
-                iteration, [(k, v) for k, v in record.items() if k != "iteration"]
+                iteration,
+                [
+                    (k, v)
+                    for k, v in record.items()
+                    if k != "iteration" and v is not None
+                ],
             )
         if iteration > 0 and changed < params.tol:
             stop_reason = "tol"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pandas as pd
@@ -176,6 +178,12 @@ def test_train_dec_returns_consistent_outputs():
     np.testing.assert_allclose(batching.predict(encoder, x), z, rtol=1e-5, atol=1e-6)
     assert record["stop_reason"] in {"tol", "maxiter"}
     assert record["updates"][0]["iteration"] == 0
+    # No loss before the first step: null in dec_training.json, which stays
+    # valid JSON (no NaN); every later update has the step's loss.
+    assert record["updates"][0]["loss"] is None
+    assert len(record["updates"]) > 1
+    assert all(np.isfinite(u["loss"]) for u in record["updates"][1:])
+    json.dumps(record, allow_nan=False)
 
 
 @pytest.mark.parametrize(

@@ -103,11 +103,12 @@ def _log_start(params: DecClusteringParams, idec: bool, decoder: bool) -> None:
         logger.info("No decoder to keep training (no autoencoder): IDEC is DEC here.")
 
 
-def _log_update(record: dict[str, float]) -> None:
+def _log_update(record: dict[str, float | None]) -> None:
+    loss = record["loss"]
     logger.info(
-        "iteration %d: loss %.5f, %.2f%% of titles changed cluster, %d clusters in use",
+        "iteration %d: %s, %.2f%% of titles changed cluster, %d clusters in use",
         record["iteration"],
-        record["loss"],
+        "before training" if loss is None else f"loss {loss:.5f}",
         100 * record["changed"],
         record["clusters"],
     )

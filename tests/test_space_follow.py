@@ -116,6 +116,34 @@ def test_a_grown_catalogue_follows_the_previous_layout(grown, monkeypatch):
     assert len(landmarks) == 120
 
 
+def test_small_retrains_add_up_until_the_layout_is_fitted_again(
+    grown, monkeypatch, tmp_path
+):
+    import keras
+
+    rows, _, before, _, previous = grown
+    fits = []
+    fit = space.fit_umap
+    monkeypatch.setattr(space, "fit_umap", lambda x, **s: fits.append(1) or fit(x, **s))
+    new = rows[~before]
+    model, shares = previous, []
+    for added in (10, 30, 40):  # 10 of 120 new, then 20 of 140, then 10 of 150
+        catalogue = np.concatenate([rows[before], new[:added]])
+        model, _ = nodes.follow_or_pretrain(
+            catalogue, _params(), None, model, _follow()
+        )
+        shares.append(space_follow.neighbour_space(model).followed_change)
+        # The share travels with the saved model, to the next retrain.
+        path = tmp_path / f"after_{added}.keras"
+        model.save(path)
+        model = keras.saving.load_model(path)
+    assert shares[0] == pytest.approx(10 / 120)
+    assert shares[1] == pytest.approx(10 / 120 + 20 / 140)
+    # The third adds 10 of 150 (7%, under the 25% share on its own), but 29%
+    # changed since the fit: fitted anew, and counting starts again.
+    assert fits == [1] and shares[2] == 0.0
+
+
 @pytest.mark.parametrize(
     "why", ["fresh", "no previous", "changed too much", "other settings"]
 )

@@ -197,9 +197,13 @@ class NeighbourSpace(keras.layers.Layer):
         n_components: int,
         k: int,
         temperature: float,
+        followed_change: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # Share of titles new or gone since the layout was fitted, summed over
+        # the retrains that followed it (netflix_dec.space_follow); 0 when fitted.
+        self.followed_change = float(followed_change)
         self.n_landmarks = int(n_landmarks)
         self.n_features = int(n_features)
         self.n_components = int(n_components)
@@ -240,6 +244,7 @@ class NeighbourSpace(keras.layers.Layer):
             "n_components": self.n_components,
             "k": self.k,
             "temperature": self.temperature,
+            "followed_change": self.followed_change,
         }
 
 
@@ -248,6 +253,7 @@ def build_space_encoder(
     positions: np.ndarray,
     k: int,
     temperature: float,
+    followed_change: float = 0.0,
 ) -> keras.Model:
     """The Keras encoder features → clustering space (see :class:`NeighbourSpace`).
 
@@ -256,6 +262,9 @@ def build_space_encoder(
         positions: Their UMAP positions, one row each.
         k: Landmarks each row is placed by (UMAP's ``n_neighbors``).
         temperature: Of the similarity weights; smaller trusts the nearest more.
+        followed_change: Share of titles new or gone since the layout was
+            fitted, when it was carried over rather than fitted (kept in the
+            model, so that successive retrains add up).
     """
     if landmarks.shape[0] != positions.shape[0]:
         raise ValueError(
@@ -268,6 +277,7 @@ def build_space_encoder(
         positions.shape[1],
         k,
         temperature,
+        followed_change,
         name=EMBEDDING_LAYER,
     )
     outputs = layer(inputs)

@@ -13,7 +13,8 @@ previous titles' positions, :class:`netflix_dec.space.NeighbourSpace`), and
 the previous clusters start KMeans/DEC in the same space they were made in.
 
 The layout is refitted when the catalogue changed too much for the old one
-(more than ``max_change`` of the layout's titles new or gone), when the
+(more than ``max_change`` of the layout's titles new or gone since it was
+fitted, summed over the retrains that followed it), when the
 previous layout was fitted on a sample (``umap_max_fit``: titles outside it
 cannot be told from new ones), or when its settings differ from this run's.
 """
@@ -50,11 +51,22 @@ class FollowedLayout:
     kept: int
     new: int
     gone: int
+    before: float = 0.0
+    """Share changed since the layout was fitted, over the earlier retrains."""
 
     @property
     def change(self) -> float:
         """Titles new or gone, as a share of the followed layout's titles."""
         return (self.new + self.gone) / max(self.kept + self.new, 1)
+
+    @property
+    def since_fit(self) -> float:
+        """Titles new or gone since the layout was fitted, summed over retrains.
+
+        What decides a refit: many small retrains would otherwise each stay
+        below the threshold, and the layout would never be fitted again.
+        """
+        return self.before + self.change
 
 
 def neighbour_space(model: Any) -> NeighbourSpace | None:
@@ -237,4 +249,5 @@ def follow_layout(
         kept=int(still.sum()),
         new=int(len(new)),
         gone=int((~still).sum()),
+        before=layer.followed_change,
     )

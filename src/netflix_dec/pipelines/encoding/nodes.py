@@ -274,7 +274,8 @@ def follow_or_pretrain(
     the previous encoder (:mod:`netflix_dec.space_follow`): a refit would
     draw another layout and move clusters. The layout is refitted when more
     than ``dec_clustering.continuity_refit_share`` of its titles are new or
-    gone, or when it cannot be followed (the log says why).
+    gone since it was fitted (summed over the retrains that followed it), or
+    when it cannot be followed (the log says why).
     """
     from netflix_dec import space, space_follow
 
@@ -306,9 +307,10 @@ def follow_or_pretrain(
         if why
         else space_follow.follow_layout(previous_autoencoder, features, place)
     )
-    if layout is not None and layout.change > dec_params.continuity_refit_share:
+    if layout is not None and layout.since_fit > dec_params.continuity_refit_share:
         why = (
-            f"{100 * layout.change:.1f}% of its titles are new or gone, above "
+            f"{100 * layout.since_fit:.1f}% of its titles are new or gone since it "
+            f"was fitted ({100 * layout.change:.1f}% in this run), above "
             f"dec_clustering.continuity_refit_share={dec_params.continuity_refit_share}"
         )
     if why:
@@ -316,17 +318,23 @@ def follow_or_pretrain(
         return pretrain_autoencoder(features, params, space_cache)
     logger.info(
         "Following the previous run's UMAP layout: %d titles keep their positions, "
-        "%d new ones placed among them (UMAP's objective, the others fixed), %d gone (%.1f%% changed; "
-        "refitted above %.0f%%, dec_clustering.continuity_refit_share).",
+        "%d new ones placed among them (UMAP's objective, the others fixed), %d gone "
+        "(%.1f%% changed, %.1f%% since the layout was fitted; refitted above %.0f%%, "
+        "dec_clustering.continuity_refit_share).",
         layout.kept,
         layout.new,
         layout.gone,
         100 * layout.change,
+        100 * layout.since_fit,
         100 * dec_params.continuity_refit_share,
     )
     neighbours = min(params.umap_neighbors, len(layout.landmarks) - 1)
     encoder = space.build_space_encoder(
-        layout.landmarks, layout.positions, neighbours, params.umap_temperature
+        layout.landmarks,
+        layout.positions,
+        neighbours,
+        params.umap_temperature,
+        followed_change=layout.since_fit,
     )
     return encoder, {"loss": []}
 

@@ -420,7 +420,8 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    return {name: old.get(name, {}) | new.get(name, {}) for name in {*old, *new}}
+    names = [*old, *(name for name in new if name not in old)]
+    return {name: old.get(name, {}) | new.get(name, {}) for name in names}
 
 
 def _mean(values: list[float] | None) -> float | None:

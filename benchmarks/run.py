@@ -6,6 +6,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py scale     # synthetic catalogues of 20,000 and 100,000 titles
     python benchmarks/run.py quality   # NMI/ARI/accuracy over 3 seeds against baselines
     python benchmarks/run.py quality --groups variants   # only some configurations
+    python benchmarks/run.py space-grid  # issue 22: clustering-space variants, 850/2,000/all movies
     python benchmarks/run.py dec-step  # ms per DEC training step
     python benchmarks/run.py assign    # 1,000 new titles, features cached or not
     python benchmarks/run.py dask      # 4 encoding shards on 2 Dask workers vs sequential
@@ -48,6 +49,7 @@ from benchmarks import (  # noqa: E402
     report,
     scale,
     serving,
+    space_grid,
     speed,
     tracking,
 )
@@ -58,6 +60,7 @@ BENCHMARKS = {
     "speed": speed,
     "scale": scale,
     "quality": quality,
+    "space-grid": space_grid,
     "dec-step": dec_step,
     "assign": assign,
     "dask": dask_shards,

@@ -35,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="use the features of a previous run of this benchmark",
     )
     parser.add_argument(
-        "--noise-only",
-        action="store_true",
-        help="add the perturbed-features control to the saved rows",
+        "--add",
+        choices=("noise", "place"),
+        help="only add this measurement to the saved rows",
     )
 
 
@@ -225,7 +225,9 @@ def _scores(
     return {k: round(float(v), 4) for k, v in scores.items()}
 
 
-def _one_seed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dict:
+def _one_seed(
+    real: _Real, whole: pd.DataFrame, seed: int, share: float, only_place: bool = False
+) -> dict:
     from sklearn.cluster import KMeans
 
     from netflix_dec import continuity, space_follow
@@ -251,6 +253,12 @@ def _one_seed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dict
         labels = real.cluster(first, sub, seed, None)
         previous = continuity.fresh([real.show_ids[i] for i in sub], labels, 20)
         before = continuity.previous_numbers(real.show_ids, previous)
+        if only_place:
+            return {
+                "place_all_epochs": _place_all(
+                    real, first, place, seed, before, old, previous
+                )
+            }
         followed = space_follow.follow_layout(first, real.features, place)
         grown = real.encoder(followed.landmarks, followed.positions)
         fresh_positions = real.layout(every, layout_seed)
@@ -277,6 +285,9 @@ def _one_seed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dict
         row["fresh_layout_previous_start"] = _scores(
             real, real.cluster(fresh, every, seed, before), old, previous
         )
+        row["place_all_epochs"] = _place_all(
+            real, first, place, seed, before, old, previous
+        )
         for epochs, rate in REFINE:
             moved = refine_layout(
                 followed.landmarks,
@@ -293,7 +304,24 @@ def _one_seed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dict
     return row
 
 
-def _perturbed(real: _Real, seed: int) -> dict[str, float]:
+def _place_all(real, first, place, seed, before, old, previous) -> dict[str, float]:
+    """The grown run with new titles placed with the fit's epochs, not a third."""
+    from netflix_dec import space_follow
+
+    longer = space_follow.follow_layout(
+        first, real.features, {**place, "n_epochs": real.enc.umap_epochs}
+    )
+    encoder = real.encoder(longer.landmarks, longer.positions)
+    labels = real.cluster(encoder, np.arange(len(real.titles)), seed, before)
+    return _scores(real, labels, old, previous)
+
+
+def _placed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dict:
+    """The grown run with the new titles placed by all of UMAP's epochs."""
+    return _one_seed(real, whole, seed, share, only_place=True)["place_all_epochs"]
+
+
+def _perturbed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dict:
     """The fresh run on 100% with the features perturbed by :data:`NOISE`."""
     from netflix_dec import space
 
@@ -321,26 +349,27 @@ def run(args: argparse.Namespace) -> None:
     run with the layout seed = the seed (as the quality benchmark varies it)
     instead of encoding.seed's default; and, as a measure of the noise, the
     fresh run on features perturbed by ``NOISE`` (float rounding between
-    CPUs: the features of two machines differed by 1.3e-7). ``--noise-only``
-    adds that last one to the saved rows.
+    CPUs: the features of two machines differed by 1.3e-7). ``--add noise``
+    (or ``place``) adds only that measurement to the saved rows.
     """
     root = WORK / "continuity-gap"
     if not (args.reuse_features and (root / "data/04_feature/features.npz").is_file()):
         scratch_project(root)
         kedro_run(root, REAL_CSV, "--pipelines", "data_processing,encoding")
     real = _Real(root)
-    if args.noise_only:
+    whole = pd.read_csv(REAL_CSV, encoding="utf-8")
+    if args.add:
         saved = load(RESULT)
+        key, measure = ADDABLE[args.add]
         for row in saved["rows"]:
-            row["fresh_perturbed"] = _perturbed(real, row["seed"])
-            print(row["seed"], row["fresh_perturbed"], flush=True)
+            row[key] = measure(real, whole, row["seed"], saved["share"])
+            print(row["seed"], row[key], flush=True)
         save(RESULT, {k: v for k, v in saved.items() if k != "machine"})
         return
-    whole = pd.read_csv(REAL_CSV, encoding="utf-8")
     rows = []
     for seed in args.seeds:
         rows.append(_one_seed(real, whole, seed, args.share))
-        rows[-1]["fresh_perturbed"] = _perturbed(real, seed)
+        rows[-1]["fresh_perturbed"] = _perturbed(real, whole, seed, args.share)
         print(rows[-1], flush=True)
     save(RESULT, {"share": args.share, "refine": REFINE, "rows": rows})
 
@@ -361,6 +390,11 @@ def section(d: dict[str, Any]) -> list[str]:
         ("grown (the default: followed layout, previous start)", "grown"),
         ("followed layout, KMeans 20 k-means++ starts", "followed_layout_kmeans20"),
         ("fresh layout on 100%, previous start", "fresh_layout_previous_start"),
+        *(
+            [("new titles placed with all of UMAP's epochs", "place_all_epochs")]
+            if all("place_all_epochs" in r for r in rows)
+            else []
+        ),
         *[
             (
                 f"followed layout + UMAP optimiser, {e} epochs, learning rate {r:g}",
@@ -448,3 +482,10 @@ def _reading(rows: list[dict[str, Any]]) -> str:
         f"{100 * (1 - mean(mild, 'kept')):.0f}% of the titles out of their number), "
         "so none became the default."
     )
+
+
+ADDABLE = {
+    "noise": ("fresh_perturbed", _perturbed),
+    "place": ("place_all_epochs", _placed),
+}
+"""What ``--add`` adds to the saved rows: its key and the function measuring it."""

@@ -121,12 +121,4 @@ def section(d: dict[str, Any]) -> list[str]:
         "Change reports' summaries (grown runs): "
         + " / ".join(f"seed {r['seed']}: {r['grown']['summary']}" for r in rows),
         "",
-        # Earlier measurements of this benchmark, kept when results.md is rewritten.
-        "The retrain follows the previous UMAP layout (titles still in the catalogue "
-        "keep their positions, new ones are placed by UMAP's objective with the others "
-        "fixed). Before it (a new layout per retrain), the same benchmark kept 78.0 / "
-        "82.2 / 82.8% of numbers with grown NMI 0.2582 against 0.2584. Where the "
-        "remaining NMI gap comes from, and what moving the layout to close it costs in "
-        "numbers kept: the continuity gap section below.",
-        "",
     ]

@@ -349,7 +349,7 @@ def run(args: argparse.Namespace) -> None:
     run with the layout seed = the seed (as the quality benchmark varies it)
     instead of encoding.seed's default; and, as a measure of the noise, the
     fresh run on features perturbed by ``NOISE`` (float rounding between
-    CPUs: the features of two machines differed by 1.3e-7). ``--add noise``
+    CPUs: two runs' features of the real file differed by up to 1.3e-7). ``--add noise``
     (or ``place``) adds only that measurement to the saved rows.
     """
     root = WORK / "continuity-gap"
@@ -454,7 +454,7 @@ def _noise(rows: list[dict[str, Any]]) -> list[str]:
     shifts = [r["fresh_perturbed"]["nmi"] - r["fresh"]["nmi"] for r in rows]
     return [
         f"Noise: the same fresh runs on the features perturbed by N(0, {NOISE:g}) "
-        "(float rounding; the features of two machines differed by up to 1.3e-7) "
+        "(float rounding; two runs' features of the real file differed by up to 1.3e-7) "
         "scored "
         + " / ".join(f"{r['fresh_perturbed']['nmi']:.4f}" for r in rows)
         + " ("

@@ -14,6 +14,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py tracking  # a run with MLflow tracking on against off
     python benchmarks/run.py serving   # the exported model served: load, latency, memory
     python benchmarks/run.py continuity  # numbers kept: 85% then 100% of the real file, another seed
+    python benchmarks/run.py continuity-gap  # where the grown retrain's NMI gap comes from
     python benchmarks/run.py report    # rewrite results.md from the JSON results
 
 Each benchmark is a module of this folder listed in :data:`BENCHMARKS` under
@@ -42,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
 from benchmarks import (  # noqa: E402
     assign,
     continuity,
+    continuity_gap,
     dask_shards,
     dec_step,
     model_selection,
@@ -68,6 +70,7 @@ BENCHMARKS = {
     "tracking": tracking,
     "serving": serving,
     "continuity": continuity,
+    "continuity-gap": continuity_gap,
 }
 
 

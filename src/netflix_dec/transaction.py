@@ -193,7 +193,7 @@ def inputs_of_run(pipeline: Any, catalog: Any, ledger: Ledger) -> dict[str, Inpu
                 continue
             if version is not None:
                 where = str(dataset.version_path(version))
-                found[name] = versioned_input(name, version, ledger, where)
+                found[name] = versioned_input(name, version, records, where)
         elif (path := dataset.local_path) is not None and (
             current := stamp(name, path)
         ) is not None:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from netflix_dec.storage.ledger import FileStamp, Ledger, RunRecord
+from netflix_dec.storage.ledger import FileStamp, RunRecord
 
 VERSION = "version "
 CONTENT = "content "
@@ -81,10 +81,20 @@ class Input:
     where: str
 
 
-def versioned_input(name: str, version: str, ledger: Ledger, where: str) -> Input:
-    """A versioned input: its version is its identity and its run id."""
-    record = ledger.read(version)
-    made_by = record if record is not None and record.state == "complete" else None
+def versioned_input(
+    name: str, version: str, records: Iterable[RunRecord], where: str
+) -> Input:
+    """A versioned input: its version is its identity and its run id.
+
+    Args:
+        name: The dataset.
+        version: The version the run loads.
+        records: The ledger's records (:meth:`Ledger.records`), read once per run.
+        where: The version's file, for messages.
+    """
+    made_by = next(
+        (r for r in records if r.run_id == version and r.state == "complete"), None
+    )
     return Input(name, VERSION + version, made_by, where)
 
 

@@ -75,3 +75,33 @@ def test_wrapped_type_names_the_class_that_reads_the_file(tmp_path: Path):
     assert wrapped_type(configs["model"]) == "json.JSONDataset"
     assert wrapped_type(configs["remote"]) == "pandas.CSVDataset"
     assert wrapped_type({}) == ""
+
+
+def test_source_of_a_plain_csv_entry_is_its_configured_path_and_load_args(
+    tmp_path: Path,
+):
+    """A ``pandas.CSVDataset`` raw_titles a project may keep in conf/local."""
+    from netflix_dec.catalogue import CatalogueDataset, source_of
+
+    path = tmp_path / "titles.tsv"
+    catalog = DataCatalog.from_config(
+        {
+            "plain": {
+                "type": "pandas.CSVDataset",
+                "filepath": str(path),
+                "load_args": {"sep": ";", "encoding": "latin-1"},
+            }
+        }
+    )
+    catalog["ours"] = CatalogueDataset(filepath=str(path))
+
+    assert source_of(catalog, "plain") == {
+        "path": str(path),
+        "file_format": None,
+        "load_args": {"sep": ";", "encoding": "latin-1"},
+    }
+    assert source_of(catalog, "ours") == {
+        "path": str(path),
+        "file_format": "csv",
+        "load_args": {"sep": "\t"},
+    }

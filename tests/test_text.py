@@ -101,6 +101,19 @@ def test_a_new_description_is_encoded_like_a_training_one():
         np.testing.assert_allclose(dense_single, row, rtol=1e-6)
 
 
+def test_each_word_list_counts_with_its_own_vectorizer():
+    """The vectorizers are built once per word list: another list is another one."""
+    texts = ["apple pear apple", "pear fig"]
+    first = words._counts(["apple", "pear"], texts).toarray()
+    second = words._counts(["fig", "apple"], texts).toarray()
+    again = words._counts(["apple", "pear"], texts).toarray()
+
+    np.testing.assert_array_equal(first, [[2, 1], [0, 1]])
+    np.testing.assert_array_equal(second, [[0, 2], [1, 0]])
+    np.testing.assert_array_equal(again, first)
+    assert words._sequences(["pear", "apple"], texts) == [[2, 1, 2], [1]]
+
+
 def test_unknown_words_are_dropped_not_counted():
     state = words.fit_text_encoder(TEXTS, "tfidf", max_words=50)
     assert words.encode_texts(state, ["zebra quokka"]).nnz == 0

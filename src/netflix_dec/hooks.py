@@ -18,6 +18,7 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 from pydantic import BaseModel
 
+from netflix_dec.catalog_entries import entry_configs, wrapped_type
 from netflix_dec.catalogue import describe_source, source_of
 from netflix_dec.dataset_names import NEW_TITLES, PARAMETERS, RAW_TITLES
 from netflix_dec.params import check_parameter_groups, group_model
@@ -51,11 +52,11 @@ class RunInfoHooks:
         register_model_layers(pipeline, catalog)
         if NEW_TITLES in pipeline.inputs():
             logger.info(
-                "New titles to assign: %s.", source_of(catalog.get(NEW_TITLES))["path"]
+                "New titles to assign: %s.", source_of(catalog, NEW_TITLES)["path"]
             )
             check_new_titles(catalog)
         if RAW_TITLES in pipeline.inputs():
-            logger.info(describe_source(source_of(catalog.get(RAW_TITLES))["path"]))
+            logger.info(describe_source(source_of(catalog, RAW_TITLES)["path"]))
         check_titles(pipeline, catalog)
 
 
@@ -67,12 +68,9 @@ def register_model_layers(pipeline: Pipeline, catalog: DataCatalog) -> None:
     lazily, so a run that starts from saved models (``--pipelines assign``)
     would otherwise load a model before anything imported it.
     """
+    configs = entry_configs(catalog)
     for name in pipeline.inputs():
-        if name not in catalog:
-            continue
-        dataset = catalog.get(name)
-        kind = str(dataset._describe().get("dataset") or type(dataset).__name__)
-        if "TensorFlowModelDataset" in kind:
+        if "TensorFlowModelDataset" in wrapped_type(configs.get(name, {})):
             import netflix_dec.dec  # noqa: F401, PLC0415  (registers the layers)
 
             return

@@ -20,6 +20,7 @@ from typing import Any
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
+from netflix_dec.catalog_entries import entry_configs, entry_path
 from netflix_dec.catalogue import (
     NEW_TITLES_ENV_VAR,
     check_new_titles_file,
@@ -61,10 +62,10 @@ def check_inputs_exist(pipeline: Pipeline, catalog: DataCatalog) -> None:
     if not missing:
         return
     registered = every_pipeline()
+    configs = entry_configs(catalog)
     lines = []
     for name in missing:
-        described = catalog.get(name)._describe()
-        where = str(described.get("filepath") or described.get("path") or "")
+        where = entry_path(configs.get(name, {})) or ""
         with contextlib.suppress(ValueError):
             where = str(Path(where).relative_to(Path.cwd()))
         makers = sorted(
@@ -101,7 +102,7 @@ def check_new_titles(catalog: DataCatalog) -> None:
     Raises:
         RawTitlesError: Naming the file and the column it lacks.
     """
-    source = source_of(catalog.get(NEW_TITLES))
+    source = source_of(catalog, NEW_TITLES)
     columns = catalog.load("params:data_processing").columns
     check_new_titles_file(
         source["path"],
@@ -122,7 +123,7 @@ def check_titles(pipeline: Pipeline, catalog: DataCatalog) -> None:
     """
     inputs = pipeline.inputs()
     if RAW_TITLES in inputs:
-        described = source_of(catalog.get(RAW_TITLES))
+        described = source_of(catalog, RAW_TITLES)
         path = described["path"]
         params = catalog.load("params:data_processing")
         check_titles_header(
@@ -137,7 +138,7 @@ def check_titles(pipeline: Pipeline, catalog: DataCatalog) -> None:
         source = str(path)
     elif CLEAN_TITLES in inputs and catalog.exists(CLEAN_TITLES):
         cleaned, report = catalog.load(CLEAN_TITLES), None
-        source = str(catalog.get(CLEAN_TITLES)._describe().get("filepath"))
+        source = str(entry_path(entry_configs(catalog).get(CLEAN_TITLES, {})))
     else:
         return
     limits: dict[str, Any] = {}

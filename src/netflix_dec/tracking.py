@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
 
+from netflix_dec.catalog_entries import entry_configs, entry_path, saved_file
 from netflix_dec.dataset_names import (
     CLUSTERING_METRICS,
     DEC_MODEL,
@@ -53,7 +54,6 @@ from netflix_dec.tracking_values import (
     history_metrics,
     layer_of,
     numeric_leaves,
-    saved_file,
     timing_metrics,
 )
 
@@ -404,10 +404,9 @@ class TrackingHooks:
         self, run_id: str, names: list[str], catalog: DataCatalog
     ) -> None:
         """Each file the run wrote, under its data layer (``06_models/dec_model.keras``)."""
+        configs = entry_configs(catalog)
         for name in names:
-            if name not in catalog:
-                continue
-            path = saved_file(catalog.get(name))
+            path = saved_file(catalog, name, configs)
             if path is None or path.suffix not in ARTIFACT_SUFFIXES:
                 continue
             layer = layer_of(path)
@@ -512,10 +511,8 @@ def _param_text(value: Any) -> str:
 
 
 def _input_file(catalog: DataCatalog) -> str | None:
-    if RAW_TITLES not in catalog:
-        return None
-    path = catalog.get(RAW_TITLES)._describe().get("filepath")
-    return str(path) if path else None
+    config = entry_configs(catalog).get(RAW_TITLES)
+    return entry_path(config) if config else None
 
 
 def _now_ms() -> int:

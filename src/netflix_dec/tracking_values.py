@@ -2,8 +2,9 @@
 
 Parameters flattened to ``group.key``, the numbers of the JSON reports and the
 DEC and autoencoder histories as metrics, seconds per pipeline and peak
-memory from ``run_timings``, and the file each dataset saved with its data
-layer. :mod:`netflix_dec.tracking` logs them in MLflow.
+memory from ``run_timings``, and the data layer of a saved file (which file an
+entry saved: :func:`netflix_dec.catalog_entries.saved_file`).
+:mod:`netflix_dec.tracking` logs them in MLflow.
 """
 
 from __future__ import annotations
@@ -76,29 +77,6 @@ def timing_metrics(timings: Mapping[str, Any] | None) -> dict[str, float]:
     if peaks:
         metrics["peak_rss_mb"] = float(max(peaks))
     return metrics
-
-
-def saved_file(dataset: Any) -> Path | None:
-    """The local file a dataset last saved (its latest version when versioned)."""
-    for attribute in ("_dataset", "dataset", "_wrapped"):  # wrapper datasets
-        inner = getattr(dataset, attribute, None)
-        if inner is not None and hasattr(inner, "_describe"):
-            dataset = inner
-    if getattr(dataset, "_protocol", "file") not in ("file", None):
-        return None
-    try:
-        if hasattr(dataset, "_get_load_path"):
-            path = dataset._get_load_path()
-        else:
-            path = getattr(dataset, "_filepath", None) or dataset._describe().get(
-                "filepath"
-            )
-    except Exception:  # no saved version yet, or not a file dataset
-        return None
-    if path is None:
-        return None
-    path = Path(str(path))
-    return path if path.is_file() else None
 
 
 def layer_of(path: Path) -> str:

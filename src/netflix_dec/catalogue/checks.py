@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .columns import resolve_columns, shown, to_project_columns
-from .formats import _COMPRESSED, _default_load_args, file_format_of, read_catalogue
+from .formats import COMPRESSED, default_load_args, file_format_of, read_catalogue
 from .schema import ENV_VAR, NEW_TITLES_ENV_VAR, RawTitlesError
 
 # Reading a header reads at most this much: a file whose first line is longer
@@ -56,7 +56,7 @@ def check_titles_header(
     """
     path = Path(path)
     file_format = file_format_of(path, file_format)
-    load_args = {**_default_load_args(path, file_format), **(load_args or {})}
+    load_args = {**default_load_args(path, file_format), **(load_args or {})}
     _check_regular_file(path, what, env_var)
     if file_format == "parquet":
         found = _parquet_header(path, what)
@@ -189,7 +189,7 @@ def _read_head(path: Path, what: str, load_args: dict[str, Any]) -> bytes:
     """
     suffix = path.suffix.lower()
     compression = load_args.get("compression")
-    opener = _COMPRESSED.get(suffix) if compression in (None, "infer") else None
+    opener = COMPRESSED.get(suffix) if compression in (None, "infer") else None
     try:
         with (opener or open)(path, "rb") as file:
             head = file.read(MAX_HEADER_BYTES + 1)

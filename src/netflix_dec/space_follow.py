@@ -7,9 +7,10 @@ although KMeans started from the previous clusters (benchmarks/results).
 Starting UMAP from the previous positions (``init=``) did not help (79%
 kept, at 500, 100 or 30 epochs): the new fit reshapes the neighbourhoods
 whatever its start. Keeping the previous layout does: a title still in the
-catalogue keeps its position, a new title gets the position the previous
-run's space encoder gives it (the kernel-weighted mean of its nearest
-previous titles' positions, :class:`netflix_dec.space.NeighbourSpace`), and
+catalogue keeps its position; a new title starts where the previous run's
+space encoder puts it (the kernel-weighted mean of its nearest previous
+titles' positions, :class:`netflix_dec.space.NeighbourSpace`) and is then
+placed by UMAP's objective with every other title fixed (:func:`place_new`);
 the previous clusters start KMeans/DEC in the same space they were made in.
 
 The layout is refitted when the catalogue changed too much for the old one
@@ -221,7 +222,8 @@ def follow_layout(
 
     Returns:
         The previous titles still in the catalogue with their positions, then
-        the new titles with the positions the previous encoder gives them.
+        the new titles, placed by :func:`place_new` from where the previous
+        encoder puts them (left there when ``place`` is None).
     """
     layer = neighbour_space(previous)
     landmarks, positions = (np.asarray(w, np.float32) for w in layer.get_weights())

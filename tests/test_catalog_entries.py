@@ -105,3 +105,64 @@ def test_source_of_a_plain_csv_entry_is_its_configured_path_and_load_args(
         "file_format": "csv",
         "load_args": {"sep": "\t"},
     }
+
+
+def _optional_model(root: Path) -> DataCatalog:
+    return DataCatalog.from_config(
+        {
+            "previous_model": {
+                "type": "netflix_dec.datasets.OptionalDataset",
+                "filepath": str(root / "model.keras"),
+                "versioned": True,
+                "dataset": {"type": "tensorflow.TensorFlowModelDataset"},
+            }
+        }
+    )
+
+
+def test_an_entry_already_made_reads_as_written(tmp_path: Path):
+    """Kedro describes a made OptionalDataset by its parent's __init__ arguments."""
+    folder = tmp_path / "model.keras" / "2026-01-01T00.00.00.000Z"
+    folder.mkdir(parents=True)
+    (folder / "model.keras").write_bytes(b"zip")
+    catalog = _optional_model(tmp_path)
+    catalog.get("previous_model")  # made, as a run's hooks find it
+
+    configs = entry_configs(catalog)
+
+    assert (
+        wrapped_type(configs["previous_model"]) == "tensorflow.TensorFlowModelDataset"
+    )
+    assert configs["previous_model"]["versioned"] is True
+    assert saved_file(catalog, "previous_model", configs) == folder / "model.keras"
+
+
+def test_a_run_that_loads_a_saved_model_registers_the_layers_first(tmp_path: Path):
+    """In a fresh process, as ``kedro run`` starts: NeighbourSpace and
+    ClusteringLayer must be registered before Keras rebuilds a saved model."""
+    script = f"""
+import sys
+from pathlib import Path
+from kedro.io import DataCatalog
+from kedro.pipeline import Pipeline, node
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from tests.test_catalog_entries import _optional_model
+from netflix_dec.hooks import register_model_layers
+
+catalog = _optional_model(Path({str(tmp_path)!r}))
+catalog.get("previous_model")
+pipeline = Pipeline([node(len, "previous_model", "n", name="uses_model")])
+assert "netflix_dec.space" not in sys.modules
+register_model_layers(pipeline, catalog)
+import keras
+print(keras.saving.get_registered_object("netflix_dec>NeighbourSpace") is not None)
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: PLW1510  (the return code is asserted)
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"

@@ -27,7 +27,26 @@ def entry_configs(catalog: DataCatalog) -> dict[str, dict[str, Any]]:
     are absent. Read it once when looking up several entries: it walks the
     whole catalogue.
     """
-    return catalog.to_config()[0]
+    return {name: _flat(config) for name, config in catalog.to_config()[0].items()}
+
+
+def _flat(config: dict[str, Any]) -> dict[str, Any]:
+    """An entry's configuration as written, also for a dataset already made.
+
+    ``to_config`` describes a dataset the run has already made by the
+    arguments its ``__init__`` took. A class that inherits its ``__init__``
+    from another dataset class (``OptionalDataset`` from ``AtomicDataset``)
+    took them through the parent's wrapped ``__init__``, so they come back
+    as ``{"type", "args", "kwargs"}`` with the version as a ``Version``,
+    not as ``filepath``, ``dataset`` and ``versioned``.
+    """
+    if set(config) != {"type", "args", "kwargs"} or config["args"]:
+        return config
+    flat = {"type": config["type"], **config["kwargs"]}
+    if flat.pop("version", None) is not None:
+        flat["versioned"] = True
+    flat.pop("metadata", None)
+    return flat
 
 
 def entry_path(config: Mapping[str, Any]) -> str | None:

@@ -39,6 +39,17 @@ def test_describe_source_says_how_to_use_the_real_file():
     assert "bundled synthetic sample" in line and ENV_VAR in line
 
 
+def test_describe_source_credits_the_variable_only_for_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ours, other = tmp_path / "ours.csv", tmp_path / "other.csv"
+    monkeypatch.setenv(ENV_VAR, str(ours))
+
+    assert describe_source(ours) == f"Input: {ours} (from {ENV_VAR})."
+    # A raw_titles entry of the run's environment reads another file.
+    assert describe_source(other) == f"Input: {other} (real file)."
+
+
 def test_check_titles_file_accepts_the_sample(sample_titles, tmp_path: Path):
     path = tmp_path / "ok.csv"
     sample_titles.to_csv(path, index=False)

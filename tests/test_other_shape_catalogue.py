@@ -57,7 +57,15 @@ def test_a_parquet_catalogue_with_its_own_headers_runs_end_to_end(
     export = _export(420)
     catalogue = tmp_path / "our_titles.parquet"
     export.to_parquet(catalogue, index=False)
-    monkeypatch.setenv(ENV_VAR, str(catalogue))
+    # As the README says: the project's own catalogue in the run's environment
+    # (conf/local by default; this run's is fast), which replaces base's
+    # raw_titles whatever NETFLIX_TITLES_CSV says.
+    (root / "conf/fast/catalog.yml").write_text(
+        "raw_titles:\n  type: netflix_dec.catalogue.CatalogueDataset\n"
+        f"  filepath: {catalogue}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "not_this_one.csv"))
     monkeypatch.chdir(root)
     params = {"data_processing": {"columns": MAP}}
     run_kedro_session(root, env="fast", params=params)
@@ -82,6 +90,10 @@ def test_a_parquet_catalogue_with_its_own_headers_runs_end_to_end(
         ).read_text()
     )
     assert metrics["final"]["nmi"] is not None  # genres came through the map
+    source = json.loads((data / "02_intermediate/raw_titles_source.json").read_text())
+    assert source["path"] == str(catalogue) and source["rows"] == len(export)
+    report = (data / "08_reporting/catalogue_report.html").read_text(encoding="utf-8")
+    assert str(catalogue) in report and "not_this_one" not in report
 
     # New titles as JSON Lines, no show_id: the same map, the same ids.
     new = export.head(5).drop(columns=["genres", "internal_code"])

@@ -272,7 +272,7 @@ def test_growth_by_hand() -> None:
     assert growth.index[0] == 7  # grew most
 
 
-def _report_html(titles, clusters, summary) -> str:
+def _report_html(titles, clusters, summary, source=None) -> str:
     per_year = nodes.cluster_shares_per_year(titles, clusters, summary, PARAMS)
     per_class = nodes.cluster_shares_per_class(titles, clusters, summary, PARAMS)
     embedding = np.random.default_rng(0).normal(size=(len(titles), 3))
@@ -314,6 +314,7 @@ def _report_html(titles, clusters, summary) -> str:
         _params(EncodingParams, "encoding"),
         _params(DecClusteringParams, "dec_clustering"),
         _params(VisualizationParams, "visualization"),
+        source,
     )
 
 
@@ -335,6 +336,18 @@ def test_report_has_every_section_and_escapes_text() -> None:
     assert report_html.esc(PAYLOAD) in page
     assert "<script" not in page
     assert "default-src 'none'" in page
+
+
+def test_report_names_the_file_data_processing_read() -> None:
+    titles, clusters, summary = tiny_catalogue()
+    source = {"path": "/catalogues/our_titles.parquet", "rows": 8, "columns": []}
+
+    named = _report_html(titles, clusters, summary, source)
+    unknown = _report_html(titles, clusters, summary, {"path": None})
+
+    assert "/catalogues/our_titles.parquet" in named
+    assert "netflix_titles_sample" not in named
+    assert "not recorded" in unknown and "/catalogues/" not in unknown
 
 
 def test_report_says_what_is_missing() -> None:

@@ -49,6 +49,7 @@ from .columns import (
 )
 from .formats import (
     FORMATS,
+    SOURCE_ATTR,
     CatalogueDataset,
     file_format_of,
     read_catalogue,
@@ -96,6 +97,7 @@ __all__ = [
     "file_format_of",
     "read_catalogue",
     "source_of",
+    "SOURCE_ATTR",
     "content_ids",
     "resolve_columns",
     "shown",

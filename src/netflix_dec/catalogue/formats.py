@@ -75,6 +75,9 @@ def default_load_args(path: str | os.PathLike, file_format: str) -> dict[str, An
     return {}
 
 
+# The key of ``DataFrame.attrs`` under which a loaded catalogue names its file.
+SOURCE_ATTR = "source"
+
 # Load arguments that only a text file (CSV) has.
 _TEXT_ONLY = (
     "encoding",
@@ -169,7 +172,11 @@ class CatalogueDataset(AbstractDataset[None, pd.DataFrame]):
         return self._reader
 
     def load(self) -> pd.DataFrame:
-        return self._dataset().load()
+        titles = self._dataset().load()
+        # Which file this table is: only the dataset that read it knows, and
+        # the report names it (netflix_dec.pipelines.data_processing.nodes).
+        titles.attrs[SOURCE_ATTR] = self.filepath
+        return titles
 
     def save(self, data: pd.DataFrame) -> None:
         raise DatasetError(

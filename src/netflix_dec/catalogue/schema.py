@@ -87,5 +87,8 @@ def describe_source(path: str | Path, sample: str | Path = SAMPLE_PATH) -> str:
             f"Input: the bundled synthetic sample {path}. For the real catalogue, put "
             f"Kaggle's netflix_titles.csv at {REAL_TITLES_PATH} or set {ENV_VAR}."
         )
-    origin = f"from {ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else "real file"
+    from_env = os.environ.get(ENV_VAR, "").strip()
+    # A raw_titles entry in conf/local replaces the one that reads the variable.
+    named = bool(from_env) and Path(from_env).resolve() == path.resolve()
+    origin = f"from {ENV_VAR}" if named else "real file"
     return f"Input: {path} ({origin})."

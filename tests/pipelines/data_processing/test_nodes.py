@@ -37,6 +37,21 @@ def test_validate_titles_names_the_missing_columns():
         nodes.validate_titles(_titles().drop(columns=["cast", "description"]), MOVIES)
 
 
+def test_taking_in_titles_records_the_file_the_dataset_read(tmp_path: Path):
+    from netflix_dec.catalogue import CatalogueDataset
+
+    path = tmp_path / "ours.csv"
+    _titles().to_csv(path, index=False)
+    raw = CatalogueDataset(filepath=str(path)).load()
+
+    validated, source = nodes.take_in_titles(raw, MOVIES)
+
+    assert source == {"path": str(path), "rows": 4, "columns": list(_titles())}
+    pd.testing.assert_frame_equal(validated, nodes.validate_titles(raw, MOVIES))
+    # A table from a dataset that does not say its file (a plain CSVDataset).
+    assert nodes.take_in_titles(_titles(), MOVIES)[1]["path"] is None
+
+
 def test_validate_titles_rejects_a_table_without_rows():
     with pytest.raises(nodes.RawTitlesError, match="no rows"):
         nodes.validate_titles(_titles().iloc[0:0], MOVIES)

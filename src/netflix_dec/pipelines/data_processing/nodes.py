@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from netflix_dec.catalogue import (  # noqa: E402
     KEY,
     NOT_IN_CATALOGUE,
+    SOURCE_ATTR,
     UNKNOWN,
     RawTitlesError,
     check_types,
@@ -43,6 +44,28 @@ def validate_titles(titles: pd.DataFrame, params: DataProcessingParams) -> pd.Da
     if validated.empty:
         raise RawTitlesError("The raw titles table has a header but no rows.")
     return validated
+
+
+def take_in_titles(
+    titles: pd.DataFrame, params: DataProcessingParams
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`validate_titles`, and a record of which file the table came from.
+
+    The report names its input. Only the dataset that read the file knows
+    which it was (the project's ``CatalogueDataset`` puts it in the table's
+    ``attrs``), and the validated table is saved as CSV, which keeps no
+    ``attrs``: so it is recorded here, as the file is read.
+
+    Returns:
+        ``(validated titles, {"path": file or None, "rows", "columns"})``;
+        the path is None for a dataset class that does not say it.
+    """
+    source = {
+        "path": titles.attrs.get(SOURCE_ATTR),
+        "rows": len(titles),
+        "columns": [str(column) for column in titles.columns],
+    }
+    return validate_titles(titles, params), source
 
 
 def clean_titles(

@@ -9,9 +9,9 @@ def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
             node(
-                nodes.validate_titles,
+                nodes.take_in_titles,
                 ["raw_titles", "params:data_processing"],
-                "validated_titles",
+                ["validated_titles", "raw_titles_source"],
                 name="validate_titles",
             ),
             node(

@@ -11,6 +11,7 @@ each view lives in :mod:`netflix_dec.report` (tables),
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,6 @@ import pandas as pd
 
 from netflix_dec import points as points_table
 from netflix_dec import report
-from netflix_dec.catalogue import REAL_TITLES_PATH, SAMPLE_PATH, raw_titles_path
 from netflix_dec.encoders import FeatureMatrix
 from netflix_dec.lazy import Figure
 from netflix_dec.naming import cluster_names
@@ -218,8 +218,13 @@ def build_catalogue_report(
     encoding: EncodingParams,
     dec_clustering: DecClusteringParams,
     visualization: VisualizationParams,
+    source: Mapping[str, Any] | None = None,
 ) -> str:
-    """The whole report as one self-contained HTML page."""
+    """The whole report as one self-contained HTML page.
+
+    ``source`` is data_processing's record of the file ``raw_titles`` read
+    (``raw_titles_source``); without one, the report says so.
+    """
     from netflix_dec import report_html
 
     frame, meta = points_table.from_record(points)
@@ -228,8 +233,9 @@ def build_catalogue_report(
         for column in (*YEAR_BASES, *CLASS_FACETS, "listed_in")
     }
     settings = {
-        # The file raw_titles reads, resolved as the catalogue resolves it.
-        "input": raw_titles_path(REAL_TITLES_PATH, str(SAMPLE_PATH)),
+        "input": (source or {}).get("path")
+        or "not recorded (raw_titles is read by a dataset that does not name its "
+        "file; netflix_dec.catalogue.CatalogueDataset does)",
         "titles": len(titles),
         "encoding": encoding.model_dump(),
         "dec_clustering": dec_clustering.model_dump(),

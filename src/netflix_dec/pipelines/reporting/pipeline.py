@@ -72,6 +72,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:encoding",
                     "params:dec_clustering",
                     "params:visualization",
+                    "raw_titles_source",
                 ],
                 "catalogue_report",
                 name="build_catalogue_report",

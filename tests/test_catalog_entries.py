@@ -1,4 +1,5 @@
-"""Where catalogue entries' files are, from public Kedro API (netflix_dec.catalog_entries)."""
+"""Where catalogue entries' files are: public Kedro API (netflix_dec.catalog_entries)
+and the project datasets' own ``current_file`` (netflix_dec.storage.versions)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ from kedro.io import DataCatalog
 from netflix_dec.catalog_entries import (
     entry_configs,
     entry_path,
-    saved_file,
     wrapped_type,
 )
+from netflix_dec.storage.versions import RunVersions
+
+
+def _current(catalog: DataCatalog, name: str) -> Path | None:
+    """What tracking logs of an entry: a project dataset's current file."""
+    dataset = catalog.get(name) if name in catalog else None
+    return dataset.current_file() if isinstance(dataset, RunVersions) else None
 
 
 def _catalog(root: Path) -> DataCatalog:
@@ -33,39 +40,44 @@ def _catalog(root: Path) -> DataCatalog:
                 "type": "pandas.CSVDataset",
                 "filepath": "s3://bucket/titles.csv",
             },
+            "in_memory_store": {
+                "type": "netflix_dec.datasets.AtomicDataset",
+                "filepath": "memory://bucket/titles.csv",
+                "dataset": {"type": "pandas.CSVDataset"},
+            },
         }
     )
 
 
-def test_saved_file_is_the_latest_version_of_a_versioned_entry(tmp_path: Path):
+def test_the_current_file_is_the_latest_version_of_a_versioned_entry(tmp_path: Path):
     for version in ("2026-01-01T00.00.00.000Z", "2026-02-01T00.00.00.000Z"):
         folder = tmp_path / "model.json" / version
         folder.mkdir(parents=True)
         (folder / "model.json").write_text(f'"{version}"', encoding="utf-8")
     catalog = _catalog(tmp_path)
 
-    found = saved_file(catalog, "model", entry_configs(catalog))
+    found = _current(catalog, "model")
 
     assert found == tmp_path / "model.json/2026-02-01T00.00.00.000Z/model.json"
 
 
-def test_saved_file_of_an_unversioned_entry_only_once_it_exists(tmp_path: Path):
+def test_the_current_file_of_an_unversioned_entry_only_once_it_exists(tmp_path: Path):
     catalog = _catalog(tmp_path)
-    configs = entry_configs(catalog)
-    assert saved_file(catalog, "plain", configs) is None
-    assert saved_file(catalog, "model", configs) is None  # no version yet
+    assert _current(catalog, "plain") is None
+    assert _current(catalog, "model") is None  # no version yet
 
     catalog.save("plain", pd.DataFrame({"a": [1]}))
 
-    assert saved_file(catalog, "plain", configs) == tmp_path / "plain.csv"
+    assert _current(catalog, "plain") == tmp_path / "plain.csv"
 
 
 def test_remote_and_unknown_entries_have_no_local_file(tmp_path: Path):
     catalog = _catalog(tmp_path)
     configs = entry_configs(catalog)
 
-    assert saved_file(catalog, "remote", configs) is None
-    assert saved_file(catalog, "not_an_entry", configs) is None
+    catalog.save("in_memory_store", pd.DataFrame({"a": [1]}))
+    assert _current(catalog, "in_memory_store") is None  # not a local file
+    assert _current(catalog, "not_an_entry") is None
     assert entry_path(configs["remote"]) == "s3://bucket/titles.csv"
 
 
@@ -134,7 +146,7 @@ def test_an_entry_already_made_reads_as_written(tmp_path: Path):
         wrapped_type(configs["previous_model"]) == "tensorflow.TensorFlowModelDataset"
     )
     assert configs["previous_model"]["versioned"] is True
-    assert saved_file(catalog, "previous_model", configs) == folder / "model.keras"
+    assert _current(catalog, "previous_model") == folder / "model.keras"
 
 
 def test_a_run_that_loads_a_saved_model_registers_the_layers_first(tmp_path: Path):

@@ -5,19 +5,18 @@ whether it is versioned and which class reads it. Kedro keeps that in each
 dataset's private fields (``_filepath``, ``_describe()``), which change
 between releases and differ between dataset classes; its public
 ``DataCatalog.to_config()`` returns every entry's configuration as the
-catalogue was written (credentials, load versions and the save version apart),
-and ``AbstractVersionedDataset.resolve_load_version()`` says which version a
-load reads. This module is the one place that turns those into paths.
+catalogue was written (credentials, load versions and the save version apart).
+This module is the one place that reads it. Which file one of the project's
+own datasets loads now (its latest complete version) is that dataset's
+:meth:`netflix_dec.storage.versions.RunVersions.current_file`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from kedro.io import DataCatalog
-from kedro.io.core import get_protocol_and_path
 
 
 def entry_configs(catalog: DataCatalog) -> dict[str, dict[str, Any]]:
@@ -66,40 +65,3 @@ def wrapped_type(config: Mapping[str, Any]) -> str:
     if isinstance(inner, Mapping):
         inner = inner.get("type")
     return str(inner or config.get("type") or "")
-
-
-def saved_file(
-    catalog: DataCatalog, name: str, configs: Mapping[str, Mapping[str, Any]]
-) -> Path | None:
-    """The local file entry ``name`` loads now: its latest version when versioned.
-
-    Versioned files live at ``<filepath>/<version>/<file name>`` (Kedro's
-    layout); the version is the dataset's own ``resolve_load_version()``, so
-    the project's rule for "latest" (complete runs only) applies.
-
-    Args:
-        catalog: The run's catalogue.
-        name: The entry.
-        configs: :func:`entry_configs` of ``catalog``.
-
-    Returns:
-        The existing local file, or None for entries that are not one local
-        file, have no saved version yet or were never made from configuration.
-    """
-    config = configs.get(name)
-    path_text = entry_path(config) if config else None
-    if path_text is None:
-        return None
-    protocol, path_only = get_protocol_and_path(path_text)
-    if protocol != "file":
-        return None
-    path = Path(path_only)
-    if config.get("versioned"):
-        try:
-            version = catalog.get(name).resolve_load_version()
-        except Exception:  # no saved version yet (Kedro raises), or refused
-            return None
-        if not version:
-            return None
-        path = path / version / path.name
-    return path if path.is_file() else None

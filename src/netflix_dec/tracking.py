@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro.framework.hooks import hook_impl
 
-from netflix_dec.catalog_entries import entry_configs, entry_path, saved_file
+from netflix_dec.catalog_entries import entry_configs, entry_path
 from netflix_dec.dataset_names import (
     CLUSTERING_METRICS,
     DEC_MODEL,
@@ -48,6 +48,7 @@ from netflix_dec.dataset_names import (
     RAW_TITLES,
     RUN_TIMINGS,
 )
+from netflix_dec.storage.versions import RunVersions
 from netflix_dec.telemetry import mlflow_telemetry_off
 from netflix_dec.tracking_values import (
     flatten,
@@ -404,9 +405,11 @@ class TrackingHooks:
         self, run_id: str, names: list[str], catalog: DataCatalog
     ) -> None:
         """Each file the run wrote, under its data layer (``06_models/dec_model.keras``)."""
-        configs = entry_configs(catalog)
         for name in names:
-            path = saved_file(catalog, name, configs)
+            dataset = catalog.get(name) if name in catalog else None
+            # The project's file datasets (every artifact is one) say which
+            # file a load reads now: the run's own version when versioned.
+            path = dataset.current_file() if isinstance(dataset, RunVersions) else None
             if path is None or path.suffix not in ARTIFACT_SUFFIXES:
                 continue
             layer = layer_of(path)

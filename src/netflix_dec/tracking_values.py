@@ -3,7 +3,7 @@
 Parameters flattened to ``group.key``, the numbers of the JSON reports and the
 DEC and autoencoder histories as metrics, seconds per pipeline and peak
 memory from ``run_timings``, and the data layer of a saved file (which file an
-entry saved: :func:`netflix_dec.catalog_entries.saved_file`).
+entry saved: :meth:`netflix_dec.storage.versions.RunVersions.current_file`).
 :mod:`netflix_dec.tracking` logs them in MLflow.
 """
 

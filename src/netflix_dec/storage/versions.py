@@ -76,6 +76,26 @@ class RunVersions:
         """Where Kedro keeps ``version``: ``<filepath>/<version>/<name>``."""
         return self._filepath / version / self._filepath.name
 
+    def current_file(self) -> Path | None:
+        """The local file a load reads now: the latest complete version, or the file.
+
+        None on an object store, before the first save, or when no complete
+        run's version is there (see :meth:`resolve_load_version`).
+        """
+        if self._protocol != "file":
+            return None
+        if self._version is None:
+            path = self.local_path
+        else:
+            try:
+                version = self.resolve_load_version()
+            except DatasetError:  # no (complete) version yet
+                return None
+            if not version:
+                return None
+            path = Path(get_filepath_str(self.version_path(version), self._protocol))
+        return path if path is not None and path.is_file() else None
+
     def has_version(self, version: str) -> bool:
         """Whether ``version`` of a versioned dataset exists."""
         path = get_filepath_str(self.version_path(version), self._protocol)

@@ -231,6 +231,7 @@ def _one_seed(
     from sklearn.cluster import KMeans
 
     from netflix_dec import continuity, space_follow
+    from netflix_dec.pipelines.encoding.nodes import placement_settings
 
     started = time.perf_counter()
     ids = set(whole.sample(frac=share, random_state=seed)["show_id"].astype(str))
@@ -238,14 +239,7 @@ def _one_seed(
     every = np.arange(len(real.titles))
     old = np.zeros(len(every), dtype=bool)
     old[sub] = True
-    e = real.enc
-    place = {
-        "n_neighbors": e.umap_neighbors,
-        "metric": e.umap_metric,
-        "min_dist": e.umap_min_dist,
-        "n_epochs": max(e.umap_epochs // 3, 1),
-        "seed": e.seed,
-    }
+    place = placement_settings(real.enc)
     row: dict[str, Any] = {"seed": seed, "previous_titles": len(sub)}
     for layout_seed, name in ((LAYOUT_SEED, ""), (seed, "layout_seed_")):
         # 1. The fresh run on the subset; 2. the grown run following it; 3. fresh.

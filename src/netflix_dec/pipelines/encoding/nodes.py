@@ -258,6 +258,21 @@ def pretrain_autoencoder(
     return autoencoder, history
 
 
+def placement_settings(params: EncodingParams) -> dict[str, Any]:
+    """How a followed layout places its new titles (:func:`space_follow.place_new`).
+
+    The layout's own UMAP settings, with a third of the fit's epochs, as
+    UMAP's ``transform`` runs.
+    """
+    return {
+        "n_neighbors": params.umap_neighbors,
+        "metric": params.umap_metric,
+        "min_dist": params.umap_min_dist,
+        "n_epochs": max(params.umap_epochs // 3, 1),
+        "seed": params.seed,
+    }
+
+
 def follow_or_pretrain(
     features: FeatureMatrix,
     params: EncodingParams,
@@ -294,14 +309,7 @@ def follow_or_pretrain(
         n_neighbors=params.umap_neighbors,
         max_fit=params.umap_max_fit,
     )
-    place = {
-        "n_neighbors": params.umap_neighbors,
-        "metric": params.umap_metric,
-        "min_dist": params.umap_min_dist,
-        # As UMAP's transform: a third of the fit's epochs.
-        "n_epochs": max(params.umap_epochs // 3, 1),
-        "seed": params.seed,
-    }
+    place = placement_settings(params)
     layout = (
         None
         if why

@@ -265,6 +265,49 @@ def _overlapping() -> np.ndarray:
     )
 
 
+def test_a_frozen_encoder_is_run_once_and_dec_trains_the_same_centroids(
+    monkeypatch,
+):
+    """The loop reads the start embedding, not the encoder: same result, less work."""
+    x = _overlapping()
+    settings = dec_params(n_clusters=4, learning_rate=5.0, tol=0.0, maxiter=40)
+    head = dec.fit_dec(
+        dec.build_feature_embedding(x.shape[1]), x, settings, verbose=False
+    )
+    # The loop as it was: every target update and step through the encoder.
+    monkeypatch.setattr(dec, "_training_view", lambda model, *_: (model, x))
+    full = dec.fit_dec(
+        dec.build_feature_embedding(x.shape[1]), x, settings, verbose=False
+    )
+    assert head.dec_moved > 0  # DEC moved titles, so the training itself is compared
+    np.testing.assert_array_equal(head.labels, full.labels)
+    np.testing.assert_allclose(head.q, full.q, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        head.model.get_layer("clustering").get_weights()[0],
+        full.model.get_layer("clustering").get_weights()[0],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    # The returned model still maps features, and holds the trained centroids.
+    np.testing.assert_allclose(
+        batching.predict(head.model, x), head.q, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_only_a_frozen_encoder_is_skipped_in_the_loop(pretrained):
+    _, encoder, x, _ = pretrained
+    frozen = dec.build_feature_embedding(x.shape[1])
+    for model, expect_head in ((frozen, True), (_copy(encoder), False)):
+        clustering = dec.ClusteringLayer(3, name="clustering")
+        whole = keras.Model(model.input, clustering(model.output))
+        start = batching.predict(model, x)
+        fitted, rows = dec._training_view(whole, model, clustering, x, start, False)
+        assert (fitted is not whole) == expect_head
+        assert rows is (start if expect_head else x)
+    fitted, rows = dec._training_view(whole, frozen, clustering, x, start, True)
+    assert fitted is whole and rows is x  # IDEC reconstructs the features
+
+
 def test_the_guard_keeps_the_start_when_dec_separates_worse():
     x = _overlapping()
     arguments = {"n_clusters": 4, "learning_rate": 5.0, "tol": 0.0, "maxiter": 40}

@@ -374,6 +374,51 @@ def _kmeans_start(
     ).fit(start_embedding)
 
 
+def _start_embedding(
+    encoder: keras.Model, x: Any, given: np.ndarray | None
+) -> np.ndarray:
+    """The encoder's embedding of every title: a copy of ``given``, or a pass.
+
+    A copy, since KMeans centres its input in place (``copy_x=False``) and
+    the caller's array may be a read-only memory map (its pages are let go
+    once it is copied).
+    """
+    if given is None:
+        return batching.predict(encoder, x)
+    if given.ndim != 2 or given.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"start_embedding has shape {given.shape} but there are "
+            f"{x.shape[0]:,} titles: it is another run's embedding."
+        )
+    embedding = np.array(given, dtype=np.float32, order="C")
+    batching.release_mapped_pages(given)
+    return embedding
+
+
+def _training_view(
+    model: keras.Model,
+    encoder: keras.Model,
+    clustering: ClusteringLayer,
+    x: Any,
+    start_embedding: np.ndarray,
+    idec: bool,
+) -> tuple[keras.Model, Any]:
+    """The model DEC's loop trains and predicts with, and the rows it reads.
+
+    A frozen encoder (no weights: the sentence features' normalisation, the
+    UMAP space's neighbour encoder) gives every title its start embedding at
+    every step, so the loop can read that embedding through the clustering
+    layer alone: neither the target updates nor the steps run the encoder
+    again (on the real file the neighbour encoder's pass over 6,131 titles
+    took most of DEC's time, and at a million titles every update repeated
+    the whole placement). The layer is shared, so ``model`` is trained too.
+    """
+    if idec or encoder.trainable_weights:
+        return model, x
+    inputs = keras.Input(shape=start_embedding.shape[1:], name="start_embedding")
+    return keras.Model(inputs, clustering(inputs), name="dec_head"), start_embedding
+
+
 def fit_dec(
     encoder: keras.Model,
     x: FeatureMatrix,
@@ -383,6 +428,7 @@ def fit_dec(
     verbose: bool = True,
     on_update: Callable[[dict[str, float]], None] | None = None,
     initial_centroids: Callable[[np.ndarray], np.ndarray] | None = None,
+    start_embedding: np.ndarray | None = None,
 ) -> DECResult:
     """Cluster with DEC, or with IDEC when ``params.variant`` says so.
 
@@ -413,12 +459,17 @@ def fit_dec(
             starts from (one run of it, instead of ``kmeans_n_init``
             k-means++ starts): how a run follows a previous run's clusters
             (:func:`netflix_dec.continuity.start_centroids`).
+        start_embedding: ``encoder``'s embedding of ``x`` when the caller
+            already has it (the encoding pipeline's ``embeddings``): DEC then
+            starts from a copy of it instead of a pass of the encoder over
+            every title, the costliest step left at a million titles.
 
     Returns:
         The trained model, final soft assignments and the training record.
 
     Raises:
-        ValueError: More clusters than titles.
+        ValueError: More clusters than titles, or a ``start_embedding`` of
+            other titles.
     """
     n_samples, n_clusters, seed = x.shape[0], params.n_clusters, params.seed
     if n_clusters > n_samples:
@@ -435,15 +486,15 @@ def fit_dec(
     # Memory-mapped features leave memory as predict reads them: KMeans needs
     # the start embedding and, briefly, a second array of its size (scikit-
     # learn's tolerance takes the variance of a centred copy), not them.
-    start_embedding = batching.predict(encoder, x)
+    start_embedding = _start_embedding(encoder, x, start_embedding)
     kmeans = _kmeans_start(start_embedding, params, initial_centroids)
 
     clustering = ClusteringLayer(n_clusters, alpha=params.alpha, name="clustering")
-    q_output = clustering(encoder.output)
-    model = keras.Model(encoder.input, q_output, name="dec")
+    model = keras.Model(encoder.input, clustering(encoder.output), name="dec")
     clustering.set_weights([kmeans.cluster_centers_.astype(np.float32)])
     idec = autoencoder is not None and params.variant == "idec" and params.gamma > 0
-    trainer = _compile_trainer(model, autoencoder if idec else None, params)
+    fitted, rows = _training_view(model, encoder, clustering, x, start_embedding, idec)
+    trainer = _compile_trainer(fitted, autoencoder if idec else None, params)
     start_weights = trainer.get_weights()
 
     maxiter, update_interval = params.maxiter, params.update_interval
@@ -457,7 +508,7 @@ def fit_dec(
     # No loss before the first training step (JSON null, not NaN).
     iteration, loss, stop_reason = 0, None, "maxiter"
     while True:
-        q = batching.predict(model, x)
+        q = batching.predict(fitted, rows)
         labels = q.argmax(axis=1)
         changed = float(np.mean(labels != previous))
         previous = labels
@@ -488,7 +539,7 @@ def fit_dec(
         targets = (target_distribution(q),)
         history = trainer.fit(
             batching.batches(
-                x,
+                rows,
                 params.batch_size,
                 targets,
                 reconstruct=idec,
@@ -510,7 +561,7 @@ def fit_dec(
     guard = _guard(labels, kmeans.labels_, start_embedding, embedding, params)
     if guard["kept_start"]:
         trainer.set_weights(start_weights)
-        q, embedding = batching.predict(model, x), start_embedding
+        q, embedding = batching.predict(fitted, rows), start_embedding
     return DECResult(
         model=model,
         q=q,

@@ -186,6 +186,43 @@ def test_train_dec_returns_consistent_outputs():
     json.dumps(record, allow_nan=False)
 
 
+def test_train_dec_starts_from_the_encoding_pipelines_embeddings(tmp_path, monkeypatch):
+    """Given the embeddings, DEC skips its own pass and ends where the pass would."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 0.3, (20, 6)), rng.normal(3, 0.3, (20, 6))]).astype(
+        np.float32
+    )
+
+    def autoencoder() -> keras.Model:  # the same weights each time
+        return dec.build_autoencoder([6, 4, 2], seed=0)[0]
+
+    # As the catalogue's NumpyDataset loads them: a read-only memory map.
+    np.save(
+        tmp_path / "embeddings.npy", batching.predict(dec.encoder_of(autoencoder()), x)
+    )
+    embeddings = np.load(tmp_path / "embeddings.npy", mmap_mode="r")
+    before = np.array(embeddings)
+    predicted = []
+    predict = batching.predict
+    monkeypatch.setattr(
+        batching,
+        "predict",
+        lambda m, *a, **k: predicted.append(m.name) or predict(m, *a, **k),
+    )
+    given = nodes.train_dec(autoencoder(), x, params(), None, embeddings)
+    # The encoder ran once, for DEC's final embedding: the start read the file.
+    assert predicted.count("encoder") == 1
+    predicted.clear()
+    passed = nodes.train_dec(autoencoder(), x, params())
+    assert predicted.count("encoder") == 2  # without them, a pass for the start
+    np.testing.assert_array_equal(given[3], passed[3])  # the same KMeans start
+    np.testing.assert_allclose(given[1], passed[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(embeddings, before)  # the input is not changed
+    # An embedding that is not of these titles (another run's) is refused.
+    with pytest.raises(ValueError, match=r"shape \(39, 2\) but there are 40 titles"):
+        nodes.train_dec(autoencoder(), x, params(), None, before[:39])
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -38,8 +38,12 @@ def train_dec(
     features: FeatureMatrix,
     params: DecClusteringParams,
     previous_labels: np.ndarray | None = None,
+    embeddings: np.ndarray | None = None,
 ) -> tuple[KerasModel, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Initialise centroids with KMeans, then train DEC or IDEC.
+
+    ``embeddings`` (the encoding pipeline's, the same encoder's pass over the
+    same features) is where KMeans starts, so DEC does not repeat that pass.
 
     With ``previous_labels`` (each title's cluster number in the run this one
     follows, -1 for titles new to it; see :func:`follow_previous_run`), KMeans
@@ -67,6 +71,7 @@ def train_dec(
         verbose=sys.stdout.isatty(),
         on_update=_log_update,
         initial_centroids=_previous_start(previous_labels, params),
+        start_embedding=embeddings,
     )
     record = training_record(result, params)
     logger.info(

@@ -27,6 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "features",
                     "params:dec_clustering",
                     "previous_cluster_labels",
+                    "embeddings",
                 ],
                 [
                     "dec_model",

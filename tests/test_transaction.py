@@ -25,10 +25,12 @@ from netflix_dec.catalogue import ENV_VAR
 from netflix_dec.datasets import AtomicDataset
 from netflix_dec.storage.ledger import (
     LEDGER_DIR,
+    LOCK_WAIT_VAR,
     IncompleteRunError,
     Ledger,
     RunLockedError,
     RunRecord,
+    lock_wait,
 )
 from netflix_dec.storage.lineage import StaleInputError
 from tests.support import kedro_env
@@ -145,6 +147,74 @@ def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
     # The holder is gone, so the lock is free again.
     run_kedro_session(project, ["data_processing"], env="fast")
     assert len(_complete_runs(project)) == 2
+
+
+def _hold_lock(folder: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the run lock for ``seconds``, then exiting.
+
+    It writes the time it lets go (``released``, nanoseconds) beside the lock.
+    """
+    holder = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from netflix_dec.storage.ledger import RunLock, new_record
+        lock = RunLock(Path(sys.argv[1]))  # held while referenced
+        lock.acquire(new_record("2099-01-01T00.00.00.000Z"))
+        print("held", flush=True)
+        time.sleep({seconds})
+        (Path(sys.argv[1]) / "released").write_text(str(time.time_ns()))
+        lock.release()
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def test_a_run_told_to_wait_runs_once_the_holder_is_done(project: Path, monkeypatch):
+    """How an orchestrator's side-by-side tasks take turns on one project."""
+    monkeypatch.setenv(LOCK_WAIT_VAR, "120")
+    runs = len(_complete_runs(project))
+    process = _hold_lock(project / LEDGER_DIR, 3)
+    try:
+        run_kedro_session(project, ["data_processing"], env="fast")
+    finally:
+        process.kill()
+        process.wait()
+    assert len(_complete_runs(project)) == runs + 1
+    # Its first output was written after the holder let go, not beside it.
+    released = int((project / LEDGER_DIR / "released").read_text())
+    written = project / "data/02_intermediate/validated_titles.csv"
+    assert written.stat().st_mtime_ns > released
+
+
+def test_a_run_that_waited_in_vain_names_the_holder_and_the_wait(
+    project: Path, monkeypatch
+):
+    monkeypatch.setenv(LOCK_WAIT_VAR, "1.5")
+    runs = len(_complete_runs(project))
+    process = _hold_lock(project / LEDGER_DIR, 60)
+    try:
+        with pytest.raises(RunLockedError, match=r"Waited 1.5 s\. .*2099-01-01"):
+            run_kedro_session(project, ["data_processing"], env="fast")
+    finally:
+        process.kill()
+        process.wait()
+    assert len(_complete_runs(project)) == runs
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "inf", "nan"])
+def test_a_lock_wait_that_is_not_seconds_is_refused_naming_the_variable(value):
+    with pytest.raises(ValueError, match=f"{LOCK_WAIT_VAR}='{value}': expected"):
+        lock_wait({LOCK_WAIT_VAR: value})
+
+
+def test_no_lock_wait_unless_asked():
+    assert lock_wait({}) == 0.0 and lock_wait({LOCK_WAIT_VAR: " "}) == 0.0
+    assert lock_wait({LOCK_WAIT_VAR: "90"}) == 90.0
 
 
 def test_a_run_killed_after_its_model_save_is_invisible(project: Path):

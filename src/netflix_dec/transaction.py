@@ -8,7 +8,8 @@ make a run all-or-nothing, and one more makes its inputs match:
 
 * **One run at a time per project folder.** A run takes a lock file
   (``.kedro_runs/run.lock``, with :mod:`filelock`) before any check or node; a
-  second run stops at once, naming the run that holds it.
+  second run stops at once, naming the run that holds it, or waits for it as
+  long as ``NETFLIX_DEC_RUN_LOCK_WAIT`` says (seconds).
 * **A ledger of runs.** Each run writes a record, ``.kedro_runs/<run id>.json``:
   ``running`` when it starts, then, as its last step, ``complete`` with the
   version of every versioned dataset it saved and a stamp (size, modification
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +52,7 @@ from netflix_dec.storage.ledger import (
     RunRecord,
     close_killed_runs,
     finish,
+    lock_wait,
     new_record,
     stamp,
     unaccounted_writer,
@@ -95,7 +98,7 @@ class RunTransactionHooks:
         folder.mkdir(parents=True, exist_ok=True)
         record = new_record(str(run_params.get("run_id") or run_params["session_id"]))
         lock = RunLock(folder)
-        lock.acquire(record)
+        lock.acquire(record, wait=lock_wait(os.environ))
         self._lock, self._ledger, self._record = lock, Ledger(folder), record
         # A later hook's check that stops the run reaches neither
         # after_pipeline_run nor on_pipeline_error: the record is closed as

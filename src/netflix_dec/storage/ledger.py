@@ -20,6 +20,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -229,6 +230,36 @@ def finish(record: RunRecord, state: Literal["complete", "failed"]) -> RunRecord
     )
 
 
+LOCK_WAIT_VAR = "NETFLIX_DEC_RUN_LOCK_WAIT"
+"""Seconds a run waits for the lock another run holds (unset or 0: none)."""
+
+
+def lock_wait(environ: Mapping[str, str]) -> float:
+    """How long a run waits for the run lock, from ``NETFLIX_DEC_RUN_LOCK_WAIT``.
+
+    Unset, a run stops at once when another holds the lock (a person at a
+    terminal learns at once). An orchestrator that starts several tasks of
+    one project side by side (Airflow's tasks of one DAG run) sets it, so
+    that each task waits its turn instead of failing.
+
+    Raises:
+        ValueError: The variable is not a number of seconds, 0 or more.
+    """
+    value = environ.get(LOCK_WAIT_VAR, "").strip()
+    if not value:
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(
+            f"{LOCK_WAIT_VAR}={value!r}: expected the seconds a run may wait for "
+            "the run lock, a number 0 or more (0: do not wait)."
+        )
+    return seconds
+
+
 class RunLock:
     """The project's run lock: one run at a time per project folder.
 
@@ -248,14 +279,32 @@ class RunLock:
     def held(self) -> bool:
         return self._lock.is_locked
 
-    def acquire(self, record: RunRecord) -> None:
-        """Take the lock for ``record``'s run, or raise :class:`RunLockedError` at once."""
+    def acquire(self, record: RunRecord, wait: float = 0.0) -> None:
+        """Take the lock for ``record``'s run, waiting at most ``wait`` seconds.
+
+        Raises:
+            RunLockedError: Another run held the lock for all of ``wait`` (0:
+                at once), naming that run.
+        """
         from filelock import Timeout  # noqa: PLC0415
 
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
-            raise RunLockedError(self._held_message()) from None
+            if wait <= 0:
+                raise RunLockedError(self._held_message()) from None
+            logger.info(
+                "Waiting up to %g s for the run that holds %s: %s",
+                wait,
+                self.path,
+                self._holder(),
+            )
+            try:
+                self._lock.acquire(timeout=wait)
+            except Timeout:
+                raise RunLockedError(
+                    f"Waited {wait:g} s. {self._held_message()}"
+                ) from None
         holder = self.folder / HOLDER_FILE
         with atomic_target(holder) as temporary:
             temporary.write_text(
@@ -268,22 +317,26 @@ class RunLock:
                 (self.folder / HOLDER_FILE).unlink()
             self._lock.release(force=True)
 
-    def _held_message(self) -> str:
+    def _holder(self) -> str:
+        """Who holds the lock, as ``holder.json`` says."""
         try:
             holder = json.loads((self.folder / HOLDER_FILE).read_text("utf-8"))
         except (OSError, ValueError):
             holder = {}
-        who = (
+        return (
             f"run {holder.get('run_id', '?')} (process {holder.get('pid', '?')} on "
             f"{holder.get('host', '?')}, started {holder.get('started', '?')}, "
             f"command: {holder.get('command') or '?'})"
             if holder
             else "another process"
         )
+
+    def _held_message(self) -> str:
         return (
-            f"Another run of this project is running: {who} holds {self.path}. "
+            f"Another run of this project is running: {self._holder()} holds {self.path}. "
             "Only one run at a time may write a project's outputs. Wait for it to "
-            "finish (or stop it). The system frees the lock when that process ends; "
+            "finish (or stop it), or let a run wait its turn: "
+            f"{LOCK_WAIT_VAR}=<seconds>. The system frees the lock when that process ends; "
             "if no such process runs any more and the lock stays taken, a leftover "
             "child process (a Dask worker) still holds it: stop it, or delete "
             f"{self.path} and {self.folder / HOLDER_FILE}."

@@ -191,6 +191,45 @@ def test_a_run_told_to_wait_runs_once_the_holder_is_done(project: Path, monkeypa
     assert written.stat().st_mtime_ns > released
 
 
+def test_a_run_that_waited_for_a_run_killed_mid_write_names_that_run(
+    project: Path, monkeypatch
+):
+    """Files the holder wrote while this run waited are the holder's, not this run's."""
+    killed = textwrap.dedent(
+        """
+        import os, sys, time
+        from pathlib import Path
+        from netflix_dec.storage.ledger import Ledger, RunLock, new_record
+        folder, clusters = Path(sys.argv[1]), Path(sys.argv[2])
+        lock, record = RunLock(folder), new_record("2099-01-01T00.00.00.000Z")
+        lock.acquire(record)
+        Ledger(folder).write(record)
+        print("held", flush=True)
+        time.sleep(2)  # the other run is waiting by now
+        clusters.write_text(clusters.read_text() + "\\n")  # half-way through a save
+        os._exit(9)  # killed: the record stays "running"
+        """
+    )
+    monkeypatch.setenv(LOCK_WAIT_VAR, "120")
+    clusters = project / "data/07_model_output/clusters.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-c", killed, str(project / LEDGER_DIR), str(clusters)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "held"
+        with pytest.raises(IncompleteRunError) as refused:
+            run_kedro_session(project, ["visualization"], env="fast")
+    finally:
+        process.kill()
+        process.wait()
+    message = str(refused.value)
+    assert "07_model_output/clusters.csv" in message
+    assert "was written by run 2099-01-01T00.00.00.000Z" in message
+    assert message.count("was written by run") == message.count("2099-01-01")
+
+
 def test_a_run_that_waited_in_vain_names_the_holder_and_the_wait(
     project: Path, monkeypatch
 ):

@@ -98,7 +98,7 @@ class RunTransactionHooks:
         folder.mkdir(parents=True, exist_ok=True)
         record = new_record(str(run_params.get("run_id") or run_params["session_id"]))
         lock = RunLock(folder)
-        lock.acquire(record, wait=lock_wait(os.environ))
+        record = lock.acquire(record, wait=lock_wait(os.environ))
         self._lock, self._ledger, self._record = lock, Ledger(folder), record
         # A later hook's check that stops the run reaches neither
         # after_pipeline_run nor on_pipeline_error: the record is closed as

@@ -279,8 +279,14 @@ class RunLock:
     def held(self) -> bool:
         return self._lock.is_locked
 
-    def acquire(self, record: RunRecord, wait: float = 0.0) -> None:
+    def acquire(self, record: RunRecord, wait: float = 0.0) -> RunRecord:
         """Take the lock for ``record``'s run, waiting at most ``wait`` seconds.
+
+        Returns:
+            ``record``, started now: a run starts when it holds the lock. The
+            time it waited is not its own, and files the holder wrote in that
+            time must not look like this run's (:func:`unaccounted_writer`
+            finds a file's writer by the runs' times).
 
         Raises:
             RunLockedError: Another run held the lock for all of ``wait`` (0:
@@ -305,11 +311,16 @@ class RunLock:
                 raise RunLockedError(
                     f"Waited {wait:g} s. {self._held_message()}"
                 ) from None
+        started, started_ns = _now()
+        record = record.model_copy(
+            update={"started": started, "started_ns": started_ns}
+        )
         holder = self.folder / HOLDER_FILE
         with atomic_target(holder) as temporary:
             temporary.write_text(
                 record.model_dump_json(include=_HOLDER_FIELDS), encoding="utf-8"
             )
+        return record
 
     def release(self) -> None:
         if self._lock.is_locked:

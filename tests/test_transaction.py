@@ -106,29 +106,13 @@ def _complete_runs(root: Path) -> list[RunRecord]:
 
 
 def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
-    holder = textwrap.dedent(
-        """
-        import sys, time
-        from pathlib import Path
-        from netflix_dec.storage.ledger import RunLock, new_record
-        lock = RunLock(Path(sys.argv[1]))
-        lock.acquire(new_record("2099-01-01T00.00.00.000Z"))
-        print("held", flush=True)
-        time.sleep(60)
-        """
-    )
     before = {
         path: path.stat().st_mtime_ns
         for path in (project / "data").rglob("*")
         if path.is_file()
     }
-    process = subprocess.Popen(
-        [sys.executable, "-c", holder, str(project / LEDGER_DIR)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    process = _hold_lock(project / LEDGER_DIR, 60)
     try:
-        assert process.stdout.readline().strip() == "held"
         with pytest.raises(RunLockedError) as refused:
             run_kedro_session(project, ["data_processing"], env="fast")
     finally:
@@ -149,12 +133,26 @@ def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
     assert len(_complete_runs(project)) == 2
 
 
+def _holder(script: str, *args: str) -> subprocess.Popen:
+    """Another process running ``script``, once it has printed "held" (the lock)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if process.stdout.readline().strip() != "held":
+        process.kill()
+        process.wait()
+        pytest.fail("the holder process did not take the run lock")
+    return process
+
+
 def _hold_lock(folder: Path, seconds: float) -> subprocess.Popen:
     """Another process holding the run lock for ``seconds``, then exiting.
 
     It writes the time it lets go (``released``, nanoseconds) beside the lock.
     """
-    holder = textwrap.dedent(
+    return _holder(
         f"""
         import sys, time
         from pathlib import Path
@@ -165,13 +163,9 @@ def _hold_lock(folder: Path, seconds: float) -> subprocess.Popen:
         time.sleep({seconds})
         (Path(sys.argv[1]) / "released").write_text(str(time.time_ns()))
         lock.release()
-        """
+        """,
+        str(folder),
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", holder, str(folder)], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout.readline().strip() == "held"
-    return process
 
 
 def test_a_run_told_to_wait_runs_once_the_holder_is_done(project: Path, monkeypatch):
@@ -195,8 +189,7 @@ def test_a_run_that_waited_for_a_run_killed_mid_write_names_that_run(
     project: Path, monkeypatch
 ):
     """Files the holder wrote while this run waited are the holder's, not this run's."""
-    killed = textwrap.dedent(
-        """
+    killed = """
         import os, sys, time
         from pathlib import Path
         from netflix_dec.storage.ledger import Ledger, RunLock, new_record
@@ -209,16 +202,10 @@ def test_a_run_that_waited_for_a_run_killed_mid_write_names_that_run(
         clusters.write_text(clusters.read_text() + "\\n")  # half-way through a save
         os._exit(9)  # killed: the record stays "running"
         """
-    )
     monkeypatch.setenv(LOCK_WAIT_VAR, "120")
     clusters = project / "data/07_model_output/clusters.csv"
-    process = subprocess.Popen(
-        [sys.executable, "-c", killed, str(project / LEDGER_DIR), str(clusters)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    process = _holder(killed, str(project / LEDGER_DIR), str(clusters))
     try:
-        assert process.stdout.readline().strip() == "held"
         with pytest.raises(IncompleteRunError) as refused:
             run_kedro_session(project, ["visualization"], env="fast")
     finally:

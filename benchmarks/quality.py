@@ -423,7 +423,9 @@ def subsample_rows(seed: int, add: Any) -> None:
             dec_params = DecClusteringParams(
                 **(base["dec_clustering"] | clustering | {"seed": seed})
             )
-            autoencoder, _ = encoding_nodes.pretrain_autoencoder(x, encoding_params)
+            autoencoder, _ = encoding_nodes.pretrain_autoencoder(
+                x, encoding_params, None, titles["description"].fillna("").tolist()
+            )
             embeddings = encoding_nodes.embed_titles(autoencoder, x)
             _, q, dec_embeddings, start, record = dec_nodes.train_dec(
                 autoencoder, x, dec_params
@@ -457,6 +459,10 @@ UMAP_CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"kmeans_n_init": 3},
     ),
     "default: UMAP space (neighbour encoder) + DEC, guard": ({}, {}),
+    "previous UMAP default: 15 neighbours, no words (umap_word_weight 0)": (
+        {"umap_neighbors": 15, "umap_word_weight": 0.0},
+        {},
+    ),
     "UMAP space + DEC, learning_rate 0.1, no guard": (
         {},
         {"learning_rate": 0.1, "guard": "none"},
@@ -465,7 +471,7 @@ UMAP_CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 UMAP_DEFAULT = "default: UMAP space (neighbour encoder) + DEC, guard"
 UMAP_DEC_FREE = "UMAP space + DEC, learning_rate 0.1, no guard"
 UMAP_TODAY = "today's default (embedding: features, 3 KMeans starts, DEC, guard)"
-UMAP_PLAIN = "plain UMAP 5-d + KMeans (20 starts, no encoder)"
+UMAP_PLAIN = "plain UMAP 5-d (the default's layout) + KMeans (20 starts, no encoder)"
 
 
 def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) -> None:
@@ -503,6 +509,7 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
             titles = clean.iloc[rows].reset_index(drop=True)
             x = np.asarray(features[rows], dtype=np.float32)
             truth = weak_genre_labels(titles["listed_in"]).to_numpy()
+            descriptions = titles["description"].fillna("").tolist()
             for name, (encoding, clustering) in UMAP_CONFIGS.items():
                 if name == UMAP_DEC_FREE and not (
                     free_dec and whole and seed == seeds[0]
@@ -516,7 +523,7 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
                     **(base["dec_clustering"] | clustering | {"seed": seed})
                 )
                 autoencoder, _ = encoding_nodes.pretrain_autoencoder(
-                    x, encoding_params, cache
+                    x, encoding_params, cache, descriptions
                 )
                 embeddings = encoding_nodes.embed_titles(autoencoder, x)
                 _, q, dec_embeddings, start, record = dec_nodes.train_dec(
@@ -550,6 +557,8 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
                     flush=True,
                 )
             # Plain UMAP + KMeans on the very layout the default used (cached).
+            encoding_params = EncodingParams(**(base["encoding"] | {"seed": seed}))
+            words = space.word_rows(descriptions)
             settings = {
                 "n_components": encoding_params.umap_components,
                 "n_neighbors": encoding_params.umap_neighbors,
@@ -557,11 +566,12 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
                 "metric": encoding_params.umap_metric,
                 "n_epochs": encoding_params.umap_epochs,
                 "seed": seed,
+                "word_weight": encoding_params.umap_word_weight,
             }
             unit = space.unit_rows(x)
-            positions = cache.lookup(space.space_key(unit, settings))
+            positions = cache.lookup(space.space_key(unit, settings, words))
             if positions is None:
-                positions = space.fit_umap(unit, **settings)
+                positions = space.fit_umap(unit, words=words, **settings)
             plain = KMeans(N_CLUSTERS, n_init=20, random_state=seed).fit_predict(
                 positions
             )

@@ -201,3 +201,111 @@ def test_a_catalogue_smaller_than_the_neighbourhood_uses_every_title(layout):
     encoder, _ = nodes.pretrain_autoencoder(rows, _params(umap_neighbors=15))
     assert encoder.get_layer("embedding").k == 9
     assert np.isfinite(nodes.embed_titles(encoder, rows)).all()
+
+
+# The word graph (encoding.umap_word_weight): words two descriptions share.
+
+THEMES = ["heist vault robbers", "dragon wizard quest", "alien spaceship crew"]
+
+
+def _worded(n_per: int = 30, seed: int = 0):
+    """Features that barely tell three themes apart, and descriptions that do."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), n_per)
+    rows = rng.normal(size=(3, 24))[labels] * 0.15 + rng.normal(size=(len(labels), 24))
+    texts = [
+        f"A story of {THEMES[g]} and a {w} day."
+        for g, w in zip(
+            labels,
+            rng.choice(["long", "strange", "quiet", "bright"], len(labels)),
+            strict=True,
+        )
+    ]
+    return space.unit_rows(rows), texts, labels
+
+
+def test_word_rows_keep_words_two_descriptions_share_without_stop_words():
+    words = space.word_rows(["the heist of the vault", "a vault heist", "a dragon"])
+    assert words.shape == (3, 2)  # heist, vault: "dragon" is in one, "the" a stop word
+    np.testing.assert_allclose(
+        np.asarray(words.multiply(words).sum(axis=1)).ravel(), [1, 1, 0], atol=1e-6
+    )
+    assert space.word_rows(["one description"]) is None
+    assert space.word_rows(["a dragon", "the heist"]) is None  # no word shared
+
+
+def test_blended_neighbours_without_words_are_the_exact_neighbours():
+    rows, texts, _ = _worded()
+    exact = space.exact_neighbours(rows, 6, "cosine")
+    for words, weight in ((None, 0.3), (space.word_rows(texts), 0.0)):
+        got = space.blended_neighbours(rows, words, 6, "cosine", weight)
+        np.testing.assert_array_equal(got[0][:, 0], exact[0][:, 0])
+        np.testing.assert_allclose(got[1], exact[1], atol=1e-6)
+
+
+def test_blended_neighbours_follow_the_blended_distance():
+    from sklearn.metrics.pairwise import cosine_distances
+
+    rows, texts, labels = _worded()
+    words = space.word_rows(texts)
+    indices, distances = space.blended_neighbours(rows, words, 5, "cosine", 0.3)
+    expected = 0.7 * cosine_distances(rows) + 0.3 * cosine_distances(words)
+    np.fill_diagonal(expected, 0)
+    assert np.array_equal(indices[:, 0], np.arange(len(rows)))  # itself first
+    np.testing.assert_allclose(
+        distances, np.take_along_axis(expected, indices, 1), atol=1e-5
+    )
+    assert (np.diff(distances, axis=1) >= -1e-6).all()
+    nearest = np.sort(expected, axis=1)[:, :5]
+    np.testing.assert_allclose(distances, nearest, atol=1e-5)
+    # The words pull each theme's titles together; the features alone do not.
+    alone = space.exact_neighbours(rows, 5, "cosine")[0]
+    same = lambda idx: (labels[idx[:, 1:]] == labels[:, None]).mean()  # noqa: E731
+    assert same(indices) > 0.85
+    assert same(alone) < 0.5
+    # Some rows only: the same as those rows of all.
+    some = np.array([3, 40, 89])
+    part = space.blended_neighbours(rows, words, 5, "cosine", 0.3, queries=some)
+    np.testing.assert_array_equal(part[0][:, 0], some)
+    np.testing.assert_allclose(part[1], distances[some], atol=1e-6)
+
+
+def test_the_word_graph_lets_umap_find_the_themes_the_words_tell():
+    from sklearn.cluster import KMeans
+
+    rows, texts, labels = _worded()
+    words = space.word_rows(texts)
+    blended = space.fit_umap(rows, words=words, word_weight=0.3, **SETTINGS)
+    alone = space.fit_umap(rows, **SETTINGS)
+    score = lambda p: normalized_mutual_info_score(  # noqa: E731
+        labels, KMeans(3, n_init=5, random_state=0).fit_predict(p)
+    )
+    assert score(blended) > 0.9 and score(blended) > score(alone) + 0.2
+
+
+def test_the_node_needs_one_description_per_row_for_the_word_graph(layout):
+    rows = layout[0]
+    with pytest.raises(ValueError, match=r"umap_word_weight=0.3 .* got none"):
+        nodes.pretrain_autoencoder(rows, _params(umap_word_weight=0.3))
+    with pytest.raises(ValueError, match=rf"per feature row \({len(rows)}\), got 3"):
+        nodes.pretrain_autoencoder(
+            rows, _params(umap_word_weight=0.3), None, ["a", "b", "c"]
+        )
+    with pytest.raises(Exception, match="umap_word_weight"):
+        _params(umap_word_weight=1.0)
+
+
+def test_the_cached_layout_is_keyed_by_the_words_too(tmp_path: Path, monkeypatch):
+    rows, texts, _ = _worded()
+    cache = MapCache(filepath=str(tmp_path / "space_cache.npz"))
+    params = _params(umap_word_weight=0.3)
+    nodes.pretrain_autoencoder(rows, params, cache, texts)
+    fits = []
+    fit = space.fit_umap
+    monkeypatch.setattr(space, "fit_umap", lambda x, **s: fits.append(s) or fit(x, **s))
+    nodes.pretrain_autoencoder(rows, params, cache, texts)
+    assert fits == []  # same rows, words and settings: looked up
+    other = [t.replace("heist", "caper") for t in texts]
+    nodes.pretrain_autoencoder(rows, params, cache, other)
+    assert len(fits) == 1 and fits[0]["word_weight"] == 0.3
+    assert fits[0]["words"] is not None

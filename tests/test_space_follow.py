@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from netflix_dec import space, space_follow
@@ -28,6 +29,11 @@ def grown():
     positions = space.fit_umap(space.unit_rows(rows[before]), **SETTINGS)
     previous = space.build_space_encoder(rows[before], positions, 8, 0.05)
     return rows, labels, before, positions, previous
+
+
+def _titles(n: int) -> pd.DataFrame:
+    """The catalogue beside the rows: its descriptions, all different."""
+    return pd.DataFrame({"description": [f"description {i}" for i in range(n)]})
 
 
 def _follow(
@@ -108,12 +114,38 @@ def test_a_grown_catalogue_follows_the_previous_layout(grown, monkeypatch):
     monkeypatch.setattr(space, "fit_umap", lambda x, **s: fits.append(s))
     small = np.concatenate([rows[before], rows[~before][:10]])  # 10 new of 120
     encoder, history = nodes.follow_or_pretrain(
-        small, _params(), None, previous, _follow()
+        small, _titles(len(small)), _params(), None, previous, _follow()
     )
     assert fits == [] and history == {"loss": []}
     landmarks, kept = space_follow.neighbour_space(encoder).get_weights()
     np.testing.assert_array_equal(kept[:110], positions)
     assert len(landmarks) == 120
+
+
+def test_new_titles_are_placed_by_the_blended_neighbours_the_fit_used(
+    grown, monkeypatch
+):
+    rows, _, before, _, previous = grown
+    calls = []
+    blended = space.blended_neighbours
+
+    def spy(x, words, *args, **kwargs):
+        calls.append((x.shape[0], words, args))
+        return blended(x, words, *args, **kwargs)
+
+    monkeypatch.setattr(space, "blended_neighbours", spy)
+    small = np.concatenate([rows[before], rows[~before][:10]])
+    nodes.follow_or_pretrain(
+        small,
+        _titles(len(small)),
+        _params(umap_word_weight=0.3),
+        None,
+        previous,
+        _follow(),
+    )
+    ((n, words, (k, metric, weight)),) = calls  # followed, not fitted
+    assert n == len(small) and words.shape[0] == len(small)
+    assert (k, metric, weight) == (9, "cosine", 0.3)
 
 
 def test_small_retrains_add_up_until_the_layout_is_fitted_again(
@@ -130,7 +162,7 @@ def test_small_retrains_add_up_until_the_layout_is_fitted_again(
     for added in (10, 30, 40):  # 10 of 120 new, then 20 of 140, then 10 of 150
         catalogue = np.concatenate([rows[before], new[:added]])
         model, _ = nodes.follow_or_pretrain(
-            catalogue, _params(), None, model, _follow()
+            catalogue, _titles(len(catalogue)), _params(), None, model, _follow()
         )
         shares.append(space_follow.neighbour_space(model).followed_change)
         # The share travels with the saved model, to the next retrain.
@@ -158,7 +190,9 @@ def test_otherwise_the_layout_is_fitted_as_before(grown, why):
         pass
     else:
         params = _params(umap_neighbors=10)
-    encoder, _ = nodes.follow_or_pretrain(rows, params, None, given, follow)
+    encoder, _ = nodes.follow_or_pretrain(
+        rows, _titles(len(rows)), params, None, given, follow
+    )
     expected, _ = nodes.pretrain_autoencoder(rows, params, None)
     for got, want in zip(encoder.get_weights(), expected.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)  # two fits

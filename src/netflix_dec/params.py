@@ -164,6 +164,9 @@ class EncodingParams(_Params):
     umap_epochs: int = Field(default=500, ge=10, le=5_000)
     umap_max_fit: int = Field(default=10_000, ge=100, le=1_000_000)
     umap_temperature: float = Field(default=0.05, gt=0, le=10)
+    # Share of the words two descriptions share in UMAP's neighbour distance
+    # (0: the features' neighbours alone, the default before it).
+    umap_word_weight: float = Field(default=0.0, ge=0, lt=1)
     seed: int = Seed
 
     @field_validator("dims")

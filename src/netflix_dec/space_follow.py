@@ -138,6 +138,8 @@ def place_new(
     min_dist: float,
     n_epochs: int,
     seed: int,
+    words: Any = None,
+    word_weight: float = 0.0,
 ) -> np.ndarray:
     """Optimise the new titles' positions in a layout whose other titles stay put.
 
@@ -158,6 +160,9 @@ def place_new(
         min_dist: As the layout's fit.
         n_epochs: Passes over the new titles' edges.
         seed: Of the edge and negative sampling.
+        words: Every title's word rows (:func:`netflix_dec.space.word_rows`),
+            blended into the neighbour distance as the fit blended them.
+        word_weight: As the fit's (``encoding.umap_word_weight``).
 
     Returns:
         The positions, the new titles' optimised.
@@ -170,7 +175,7 @@ def place_new(
         smooth_knn_dist,
     )
 
-    from netflix_dec.space import _cache_umap_kernels, exact_neighbours
+    from netflix_dec.space import _cache_umap_kernels, blended_neighbours
 
     layout = np.array(positions, dtype=np.float32, order="C")
     if len(new) == 0 or n_epochs <= 0:
@@ -178,7 +183,9 @@ def place_new(
     _cache_umap_kernels()
     k = min(n_neighbors, len(rows) - 1)
     # Only the moving titles' neighbours (among all titles) are needed.
-    indices, distances = exact_neighbours(rows, k + 1, metric, queries=rows[new])
+    indices, distances = blended_neighbours(
+        rows, words, k + 1, metric, word_weight, queries=np.asarray(new)
+    )
     sigmas, rhos = smooth_knn_dist(distances, float(k), local_connectivity=1.0)
     # A title is not its own neighbour (-1 is skipped).
     indices = np.where(indices == np.asarray(new)[:, None], -1, indices)
@@ -210,7 +217,10 @@ def place_new(
 
 
 def follow_layout(
-    previous: Any, features: np.ndarray, place: dict[str, Any] | None = None
+    previous: Any,
+    features: np.ndarray,
+    place: dict[str, Any] | None = None,
+    words: Any = None,
 ) -> FollowedLayout:
     """The previous layout over the current titles (see the module docs).
 
@@ -219,6 +229,8 @@ def follow_layout(
         features: The current titles' dense features.
         place: Settings of :func:`place_new` (without the arrays); None
             keeps the previous encoder's positions of the new titles.
+        words: The current titles' word rows, in the order of ``features``
+            (:func:`netflix_dec.space.word_rows`), for ``place``'s word weight.
 
     Returns:
         The previous titles still in the catalogue with their positions, then
@@ -244,7 +256,13 @@ def follow_layout(
     positions = np.concatenate([positions[still], placed])
     if place is not None:
         moving = np.arange(int(still.sum()), len(order))
-        positions = place_new(rows[order], positions, moving, **place)
+        positions = place_new(
+            rows[order],
+            positions,
+            moving,
+            words=None if words is None else words[order],
+            **place,
+        )
     return FollowedLayout(
         landmarks=rows[order],
         positions=positions,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -179,8 +179,12 @@ def pretrain_autoencoder(
     features: FeatureMatrix,
     params: EncodingParams,
     space_cache: MapCache | None = None,
+    descriptions: Sequence[str] | None = None,
 ) -> tuple[KerasModel, dict[str, list[float]]]:
     """Build and train the autoencoder, or the feature embedding that needs none.
+
+    ``descriptions`` (one per feature row) are what the UMAP space's word
+    graph reads (``encoding.umap_word_weight``); only that space needs them.
 
     Returns:
         ``(autoencoder, history)``; :func:`netflix_dec.dec.encoder_of` finds
@@ -199,7 +203,7 @@ def pretrain_autoencoder(
             f"Need at least 2 titles to train on, got {features.shape[0]}."
         )
     if embedding_kind(params) == "umap":
-        return space_encoder(features, params, space_cache), {"loss": []}
+        return space_encoder(features, params, space_cache, descriptions), {"loss": []}
     if embedding_kind(params) == "features":
         if sparse.issparse(features):
             raise ValueError(
@@ -270,11 +274,13 @@ def placement_settings(params: EncodingParams) -> dict[str, Any]:
         "min_dist": params.umap_min_dist,
         "n_epochs": max(params.umap_epochs // 3, 1),
         "seed": params.seed,
+        "word_weight": params.umap_word_weight,
     }
 
 
 def follow_or_pretrain(
     features: FeatureMatrix,
+    titles: pd.DataFrame,
     params: EncodingParams,
     space_cache: MapCache | None,
     previous_autoencoder: KerasModel | None,
@@ -294,13 +300,14 @@ def follow_or_pretrain(
     """
     from netflix_dec import space, space_follow
 
+    descriptions = _descriptions(titles)
     if (
         dec_params.continuity != "previous"
         or previous_autoencoder is None
         or embedding_kind(params) != "umap"
         or sparse.issparse(features)
     ):
-        return pretrain_autoencoder(features, params, space_cache)
+        return pretrain_autoencoder(features, params, space_cache, descriptions)
     why = space_follow.why_not_follow(
         previous_autoencoder,
         features.shape[0],
@@ -313,7 +320,12 @@ def follow_or_pretrain(
     layout = (
         None
         if why
-        else space_follow.follow_layout(previous_autoencoder, features, place)
+        else space_follow.follow_layout(
+            previous_autoencoder,
+            features,
+            place,
+            space.word_rows(descriptions) if params.umap_word_weight > 0 else None,
+        )
     )
     if layout is not None and layout.since_fit > dec_params.continuity_refit_share:
         why = (
@@ -323,7 +335,7 @@ def follow_or_pretrain(
         )
     if why:
         logger.info("UMAP layout fitted anew, not followed: %s.", why)
-        return pretrain_autoencoder(features, params, space_cache)
+        return pretrain_autoencoder(features, params, space_cache, descriptions)
     logger.info(
         "Following the previous run's UMAP layout: %d titles keep their positions, "
         "%d new ones placed among them (UMAP's objective, the others fixed), %d gone "
@@ -348,12 +360,21 @@ def follow_or_pretrain(
 
 
 def space_encoder(
-    features: FeatureMatrix, params: EncodingParams, cache: MapCache | None
+    features: FeatureMatrix,
+    params: EncodingParams,
+    cache: MapCache | None,
+    descriptions: Sequence[str] | None = None,
 ) -> KerasModel:
     """UMAP of the features (or of a sample) and the Keras encoder into it.
 
-    The layout is looked up in ``cache`` under a hash of the fitted rows and
-    every setting (:func:`netflix_dec.space.space_key`) before it is fitted.
+    The layout is looked up in ``cache`` under a hash of the fitted rows, their
+    words and every setting (:func:`netflix_dec.space.space_key`) before it is
+    fitted. The words (``descriptions``) shape the neighbour graph only: the
+    encoder places a title by its features.
+
+    Raises:
+        ValueError: ``encoding.umap_word_weight`` is above 0 but no
+            descriptions were given, or not one per feature row.
     """
     from netflix_dec import space
     from netflix_dec.evaluation import sample_rows
@@ -364,8 +385,25 @@ def space_encoder(
             f"encoding.embedding is umap, but the {params.features} features are "
             "sparse; use embedding: autoencoder (or auto) for them."
         )
+    words = None
+    if params.umap_word_weight > 0:
+        if descriptions is None or len(descriptions) != features.shape[0]:
+            raise ValueError(
+                f"encoding.umap_word_weight={params.umap_word_weight} blends the "
+                "descriptions' words into UMAP's graph: expected one description "
+                f"per feature row ({features.shape[0]}), got "
+                f"{'none' if descriptions is None else len(descriptions)}."
+            )
     rows = sample_rows(features.shape[0], params.umap_max_fit, params.seed)
     sample = space.unit_rows(read_rows(features, rows))
+    if params.umap_word_weight > 0:
+        words = space.word_rows([descriptions[i] for i in rows])
+        if words is None:
+            logger.warning(
+                "No word is shared by two of the %d descriptions: UMAP's graph is "
+                "the features' alone (encoding.umap_word_weight ignored).",
+                len(rows),
+            )
     if len(rows) < features.shape[0]:
         logger.info(
             "UMAP fitted on %d of %d titles (encoding.umap_max_fit); the encoder "
@@ -389,15 +427,16 @@ def space_encoder(
         "metric": params.umap_metric,
         "n_epochs": params.umap_epochs,
         "seed": params.seed,
+        "word_weight": params.umap_word_weight if words is not None else 0.0,
     }
-    key = space.space_key(sample, settings)
+    key = space.space_key(sample, settings, words)
     positions = (
         cache.lookup(key, rows=len(sample), width=params.umap_components)
         if cache is not None
         else None
     )
     if positions is None:
-        positions = space.fit_umap(sample, **settings)
+        positions = space.fit_umap(sample, words=words, **settings)
         if cache is not None:
             cache.store(key, positions)
     else:

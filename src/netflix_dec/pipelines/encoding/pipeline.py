@@ -27,6 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.follow_or_pretrain,
                 [
                     "features",
+                    "clean_titles",
                     "params:encoding",
                     "space_cache",
                     "previous_autoencoder",

@@ -309,3 +309,16 @@ def test_the_cached_layout_is_keyed_by_the_words_too(tmp_path: Path, monkeypatch
     nodes.pretrain_autoencoder(rows, params, cache, other)
     assert len(fits) == 1 and fits[0]["word_weight"] == 0.3
     assert fits[0]["words"] is not None
+
+
+def test_descriptions_sharing_no_word_leave_the_features_graph(layout, caplog):
+    rows = layout[0]
+    texts = [f"word{i}" for i in range(len(rows))]  # each word in one description
+    plain, _ = nodes.pretrain_autoencoder(rows, _params())
+    with caplog.at_level("WARNING"):
+        worded, _ = nodes.pretrain_autoencoder(
+            rows, _params(umap_word_weight=0.3), None, texts
+        )
+    assert "No word is shared by two of the 160 descriptions" in caplog.text
+    for got, want in zip(worded.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)  # two fits

@@ -359,6 +359,38 @@ def follow_or_pretrain(
     return encoder, {"loss": []}
 
 
+def _sample_words(
+    descriptions: Sequence[str] | None,
+    rows: np.ndarray,
+    n_titles: int,
+    params: EncodingParams,
+) -> Any:
+    """The fitted rows' word rows for UMAP's graph, or None without a word weight.
+
+    Checked before any layout is fitted: a caller that forgot the descriptions
+    would otherwise get the features' graph alone without a word of warning.
+    """
+    from netflix_dec import space
+
+    if params.umap_word_weight == 0:
+        return None
+    if descriptions is None or len(descriptions) != n_titles:
+        raise ValueError(
+            f"encoding.umap_word_weight={params.umap_word_weight} blends the "
+            "descriptions' words into UMAP's graph: expected one description "
+            f"per feature row ({n_titles}), got "
+            f"{'none' if descriptions is None else len(descriptions)}."
+        )
+    words = space.word_rows([descriptions[i] for i in rows])
+    if words is None:
+        logger.warning(
+            "No word is shared by two of the %d descriptions: UMAP's graph is "
+            "the features' alone (encoding.umap_word_weight ignored).",
+            len(rows),
+        )
+    return words
+
+
 def space_encoder(
     features: FeatureMatrix,
     params: EncodingParams,
@@ -385,25 +417,9 @@ def space_encoder(
             f"encoding.embedding is umap, but the {params.features} features are "
             "sparse; use embedding: autoencoder (or auto) for them."
         )
-    words = None
-    if params.umap_word_weight > 0:
-        if descriptions is None or len(descriptions) != features.shape[0]:
-            raise ValueError(
-                f"encoding.umap_word_weight={params.umap_word_weight} blends the "
-                "descriptions' words into UMAP's graph: expected one description "
-                f"per feature row ({features.shape[0]}), got "
-                f"{'none' if descriptions is None else len(descriptions)}."
-            )
     rows = sample_rows(features.shape[0], params.umap_max_fit, params.seed)
+    words = _sample_words(descriptions, rows, features.shape[0], params)
     sample = space.unit_rows(read_rows(features, rows))
-    if params.umap_word_weight > 0:
-        words = space.word_rows([descriptions[i] for i in rows])
-        if words is None:
-            logger.warning(
-                "No word is shared by two of the %d descriptions: UMAP's graph is "
-                "the features' alone (encoding.umap_word_weight ignored).",
-                len(rows),
-            )
     if len(rows) < features.shape[0]:
         logger.info(
             "UMAP fitted on %d of %d titles (encoding.umap_max_fit); the encoder "

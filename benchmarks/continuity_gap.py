@@ -137,6 +137,7 @@ class _Real:
         ]
         self.dec_params = DecClusteringParams
         self.titles = pd.read_csv(root / "data/03_primary/clean_titles.csv")
+        self.descriptions = self.titles["description"].fillna("").astype(str).tolist()
         features = NumpyDataset(filepath=str(root / "data/04_feature/features.npz"))
         self.features = np.asarray(features.load(), dtype=np.float32)
         self.rows = space.unit_rows(self.features)
@@ -146,23 +147,29 @@ class _Real:
 
     def layout(self, idx: np.ndarray, seed: int) -> np.ndarray:
         """UMAP positions of ``idx``'s titles, as the encoding node fits them."""
-        from netflix_dec import space
 
         key = (len(idx), int(idx[:50].sum()), seed)
         if key not in self._layouts:
-            self._layouts[key] = space.fit_umap(self.rows[idx], **self.umap(seed))
+            self._layouts[key] = self.fit(idx, self.rows[idx], seed)
         return self._layouts[key]
 
-    def umap(self, seed: int) -> dict[str, Any]:
-        e = self.enc
-        return {
-            "n_components": e.umap_components,
-            "n_neighbors": e.umap_neighbors,
-            "min_dist": e.umap_min_dist,
-            "metric": e.umap_metric,
-            "n_epochs": e.umap_epochs,
-            "seed": seed,
-        }
+    def words(self, idx: np.ndarray) -> Any:
+        """Word rows of ``idx``'s descriptions, as the encoding node makes them."""
+        from netflix_dec import space
+
+        if self.enc.umap_word_weight == 0:
+            return None
+        return space.word_rows([self.descriptions[i] for i in idx])
+
+    def fit(self, idx: np.ndarray, rows: np.ndarray, seed: int) -> np.ndarray:
+        """UMAP of ``rows`` (``idx``'s titles), with the node's settings and words."""
+        from netflix_dec import space
+        from netflix_dec.pipelines.encoding.nodes import umap_settings
+
+        words = self.words(idx)
+        params = self.enc.model_copy(update={"seed": seed})
+        settings = umap_settings(params, len(idx), words is not None)
+        return space.fit_umap(rows, words=words, **settings)
 
     def encoder(self, landmarks: np.ndarray, positions: np.ndarray) -> Any:
         from netflix_dec import space
@@ -253,7 +260,9 @@ def _one_seed(
                     real, first, place, seed, before, old, previous
                 )
             }
-        followed = space_follow.follow_layout(first, real.features, place)
+        followed = space_follow.follow_layout(
+            first, real.features, place, real.words(np.arange(len(real.titles)))
+        )
         grown = real.encoder(followed.landmarks, followed.positions)
         fresh_positions = real.layout(every, layout_seed)
         fresh = real.encoder(real.rows, fresh_positions)
@@ -303,7 +312,10 @@ def _place_all(real, first, place, seed, before, old, previous) -> dict[str, flo
     from netflix_dec import space_follow
 
     longer = space_follow.follow_layout(
-        first, real.features, {**place, "n_epochs": real.enc.umap_epochs}
+        first,
+        real.features,
+        {**place, "n_epochs": real.enc.umap_epochs},
+        real.words(np.arange(len(real.titles))),
     )
     encoder = real.encoder(longer.landmarks, longer.positions)
     labels = real.cluster(encoder, np.arange(len(real.titles)), seed, before)
@@ -322,8 +334,8 @@ def _perturbed(real: _Real, whole: pd.DataFrame, seed: int, share: float) -> dic
     rng = np.random.default_rng(seed)
     noisy = real.features + rng.normal(0, NOISE, real.features.shape).astype(np.float32)
     rows = space.unit_rows(noisy)
-    positions = space.fit_umap(rows, **real.umap(LAYOUT_SEED))
     every = np.arange(len(rows))
+    positions = real.fit(every, rows, LAYOUT_SEED)
     labels = real.cluster(real.encoder(rows, positions), every, seed, None, noisy)
     return _scores(real, labels, np.ones(len(rows), dtype=bool), None)
 

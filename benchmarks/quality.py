@@ -487,7 +487,7 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
     import numpy as np
     from sklearn.cluster import KMeans
 
-    from netflix_dec import space
+    from netflix_dec import space_follow
     from netflix_dec.evaluation import agreement, weak_genre_labels
     from netflix_dec.params import DecClusteringParams, EncodingParams
     from netflix_dec.pipelines.dec_clustering import nodes as dec_nodes
@@ -525,6 +525,8 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
                 autoencoder, _ = encoding_nodes.pretrain_autoencoder(
                     x, encoding_params, cache, descriptions
                 )
+                if name == UMAP_DEFAULT:
+                    default_space = autoencoder
                 embeddings = encoding_nodes.embed_titles(autoencoder, x)
                 _, q, dec_embeddings, start, record = dec_nodes.train_dec(
                     autoencoder, x, dec_params
@@ -556,22 +558,9 @@ def umap_rows(seeds: list[int], add: Any, progress: Any, free_dec: bool = True) 
                     f"{report['dec']['nmi_gain']:+.4f}: {record['outcome']}",
                     flush=True,
                 )
-            # Plain UMAP + KMeans on the very layout the default used (cached).
-            encoding_params = EncodingParams(**(base["encoding"] | {"seed": seed}))
-            words = space.word_rows(descriptions)
-            settings = {
-                "n_components": encoding_params.umap_components,
-                "n_neighbors": encoding_params.umap_neighbors,
-                "min_dist": encoding_params.umap_min_dist,
-                "metric": encoding_params.umap_metric,
-                "n_epochs": encoding_params.umap_epochs,
-                "seed": seed,
-                "word_weight": encoding_params.umap_word_weight,
-            }
-            unit = space.unit_rows(x)
-            positions = cache.lookup(space.space_key(unit, settings, words))
-            if positions is None:
-                positions = space.fit_umap(unit, words=words, **settings)
+            # Plain UMAP + KMeans on the very layout the default used: the
+            # positions its neighbour encoder holds (every title was fitted).
+            positions = space_follow.neighbour_space(default_space).get_weights()[1]
             plain = KMeans(N_CLUSTERS, n_init=20, random_state=seed).fit_predict(
                 positions
             )

@@ -7,12 +7,14 @@ record in the ledger ``running`` and no cleanup done.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -111,13 +113,11 @@ def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
         for path in (project / "data").rglob("*")
         if path.is_file()
     }
-    process = _hold_lock(project / LEDGER_DIR, 60)
-    try:
-        with pytest.raises(RunLockedError) as refused:
-            run_kedro_session(project, ["data_processing"], env="fast")
-    finally:
-        process.kill()
-        process.wait()
+    with (
+        _hold_lock(project / LEDGER_DIR, 60) as process,
+        pytest.raises(RunLockedError) as refused,
+    ):
+        run_kedro_session(project, ["data_processing"], env="fast")
     message = str(refused.value)
     assert f"process {process.pid}" in message
     assert "2099-01-01T00.00.00.000Z" in message
@@ -133,21 +133,27 @@ def test_a_second_run_refuses_at_once_and_touches_nothing(project: Path):
     assert len(_complete_runs(project)) == 2
 
 
-def _holder(script: str, *args: str) -> subprocess.Popen:
-    """Another process running ``script``, once it has printed "held" (the lock)."""
+@contextlib.contextmanager
+def _holder(script: str, *args: str) -> Iterator[subprocess.Popen]:
+    """Another process running ``script``, once it has printed "held" (the lock).
+
+    The process is killed when the ``with`` block ends, however it ends.
+    """
     process = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script), *args],
         stdout=subprocess.PIPE,
         text=True,
     )
-    if process.stdout.readline().strip() != "held":
+    try:
+        if process.stdout.readline().strip() != "held":
+            pytest.fail("the holder process did not take the run lock")
+        yield process
+    finally:
         process.kill()
         process.wait()
-        pytest.fail("the holder process did not take the run lock")
-    return process
 
 
-def _hold_lock(folder: Path, seconds: float) -> subprocess.Popen:
+def _hold_lock(folder: Path, seconds: float) -> contextlib.AbstractContextManager:
     """Another process holding the run lock for ``seconds``, then exiting.
 
     It writes the time it lets go (``released``, nanoseconds) beside the lock.
@@ -172,12 +178,8 @@ def test_a_run_told_to_wait_runs_once_the_holder_is_done(project: Path, monkeypa
     """How an orchestrator's side-by-side tasks take turns on one project."""
     monkeypatch.setenv(LOCK_WAIT_VAR, "120")
     runs = len(_complete_runs(project))
-    process = _hold_lock(project / LEDGER_DIR, 3)
-    try:
+    with _hold_lock(project / LEDGER_DIR, 3):
         run_kedro_session(project, ["data_processing"], env="fast")
-    finally:
-        process.kill()
-        process.wait()
     assert len(_complete_runs(project)) == runs + 1
     # Its first output was written after the holder let go, not beside it.
     released = int((project / LEDGER_DIR / "released").read_text())
@@ -204,13 +206,11 @@ def test_a_run_that_waited_for_a_run_killed_mid_write_names_that_run(
         """
     monkeypatch.setenv(LOCK_WAIT_VAR, "120")
     clusters = project / "data/07_model_output/clusters.csv"
-    process = _holder(killed, str(project / LEDGER_DIR), str(clusters))
-    try:
-        with pytest.raises(IncompleteRunError) as refused:
-            run_kedro_session(project, ["visualization"], env="fast")
-    finally:
-        process.kill()
-        process.wait()
+    with (
+        _holder(killed, str(project / LEDGER_DIR), str(clusters)),
+        pytest.raises(IncompleteRunError) as refused,
+    ):
+        run_kedro_session(project, ["visualization"], env="fast")
     message = str(refused.value)
     assert "07_model_output/clusters.csv" in message
     assert "was written by run 2099-01-01T00.00.00.000Z" in message
@@ -222,13 +222,11 @@ def test_a_run_that_waited_in_vain_names_the_holder_and_the_wait(
 ):
     monkeypatch.setenv(LOCK_WAIT_VAR, "1.5")
     runs = len(_complete_runs(project))
-    process = _hold_lock(project / LEDGER_DIR, 60)
-    try:
-        with pytest.raises(RunLockedError, match=r"Waited 1.5 s\. .*2099-01-01"):
-            run_kedro_session(project, ["data_processing"], env="fast")
-    finally:
-        process.kill()
-        process.wait()
+    with (
+        _hold_lock(project / LEDGER_DIR, 60),
+        pytest.raises(RunLockedError, match=r"Waited 1.5 s\. .*2099-01-01"),
+    ):
+        run_kedro_session(project, ["data_processing"], env="fast")
     assert len(_complete_runs(project)) == runs
 
 

@@ -359,6 +359,26 @@ def follow_or_pretrain(
     return encoder, {"loss": []}
 
 
+def umap_settings(
+    params: EncodingParams, n_rows: int, with_words: bool
+) -> dict[str, Any]:
+    """The keyword settings of :func:`netflix_dec.space.fit_umap` for ``n_rows`` titles.
+
+    One place for them, so that whoever fits a layout as the node does (the
+    benchmarks) also finds it under the node's cache key. A catalogue smaller
+    than the neighbourhood takes every other title as a neighbour.
+    """
+    return {
+        "n_components": params.umap_components,
+        "n_neighbors": min(params.umap_neighbors, n_rows - 1),
+        "min_dist": params.umap_min_dist,
+        "metric": params.umap_metric,
+        "n_epochs": params.umap_epochs,
+        "seed": params.seed,
+        "word_weight": params.umap_word_weight if with_words else 0.0,
+    }
+
+
 def _sample_words(
     descriptions: Sequence[str] | None,
     rows: np.ndarray,
@@ -427,8 +447,8 @@ def space_encoder(
             len(rows),
             features.shape[0],
         )
-    # A catalogue smaller than the neighbourhood: every other title is a neighbour.
-    neighbours = min(params.umap_neighbors, len(rows) - 1)
+    settings = umap_settings(params, len(rows), words is not None)
+    neighbours = settings["n_neighbors"]
     if neighbours < params.umap_neighbors:
         logger.warning(
             "Only %d titles: UMAP uses %d neighbours, not encoding.umap_neighbors=%d.",
@@ -436,15 +456,6 @@ def space_encoder(
             neighbours,
             params.umap_neighbors,
         )
-    settings = {
-        "n_components": params.umap_components,
-        "n_neighbors": neighbours,
-        "min_dist": params.umap_min_dist,
-        "metric": params.umap_metric,
-        "n_epochs": params.umap_epochs,
-        "seed": params.seed,
-        "word_weight": params.umap_word_weight if words is not None else 0.0,
-    }
     key = space.space_key(sample, settings, words)
     positions = (
         cache.lookup(key, rows=len(sample), width=params.umap_components)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import BaseModel
@@ -392,28 +393,62 @@ def test_a_run_stopped_by_the_start_checks_leaves_no_open_run_behind(
     assert run.info.status == "FINISHED"
 
 
-def test_kedro_mlflows_private_run_flag_is_still_there():
-    """adopt_config sets the one private field of kedro-mlflow's hook we need.
+def test_the_prepared_configuration_names_the_projects_own_store(tmp_path: Path):
+    """mlflow.yml as the hook gets it: absolute SQLite path, an experiment name."""
+    conf = {"server": {"mlflow_tracking_uri": "sqlite:///mlflow.db"}, "tracking": None}
+    prepared = tracking.prepared_config(conf, tmp_path)
+    store = (tmp_path / "mlflow.db").resolve().as_posix()
+    assert prepared["server"]["mlflow_tracking_uri"] == f"sqlite:///{store}"
+    assert prepared["tracking"]["experiment"]["name"] == "netflix_dec"
+    assert conf == {
+        "server": {"mlflow_tracking_uri": "sqlite:///mlflow.db"},
+        "tracking": None,
+    }
+    named = {"tracking": {"experiment": {"name": "mine"}, "run": {"nested": False}}}
+    prepared = tracking.prepared_config(named, tmp_path)
+    assert prepared["tracking"] == {
+        "experiment": {"name": "mine"},
+        "run": {"nested": False},
+    }
+    assert prepared["server"] == {}  # kedro-mlflow's own default store then
 
-    The hook reads ``_already_active_mlflow`` when a pipeline starts and only
-    its ``after_context_created`` sets it; a run whose store this project set
-    up hands the hook its configuration instead (tracking.adopt_config).
+
+def test_kedro_mlflows_hook_takes_the_configuration_set_on_the_loader(tmp_path: Path):
+    """The public way in: Kedro's loader returns ``loader["mlflow"]`` as it was set.
+
+    kedro-mlflow's ``after_context_created`` reads ``mlflow.yml`` through the
+    loader, so the prepared configuration reaches it without private fields.
     """
-    import inspect
-
     pytest.importorskip("kedro_mlflow", reason="kedro-mlflow not installed")
+    import mlflow
+    from kedro.config import OmegaConfigLoader
     from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
 
-    assert "self._already_active_mlflow" in inspect.getsource(
-        MlflowHook.before_pipeline_run
+    (tmp_path / "conf" / "base").mkdir(parents=True)
+    (tmp_path / "conf" / "base" / "mlflow.yml").write_text(
+        "server:\n  mlflow_tracking_uri: sqlite:///elsewhere.db\n"
     )
-    assert "self._already_active_mlflow = " in inspect.getsource(
-        MlflowHook.after_context_created
+    loader = OmegaConfigLoader(
+        str(tmp_path / "conf"), base_env="base", default_run_env="base"
     )
-    hook, config = MlflowHook(), object()
-    assert hook.run_id is None  # the public sign that the hook started no run
-    tracking.adopt_config(hook, config)
-    assert hook.mlflow_config is config and hook._already_active_mlflow is False
+    loader.config_patterns["mlflow"] = ["mlflow*"]
+    loader["mlflow"] = tracking.prepared_config(
+        {"server": {"mlflow_tracking_uri": "sqlite:///mlflow.db"}}, tmp_path
+    )
+    context = SimpleNamespace(
+        config_loader=loader,
+        project_path=tmp_path,
+        _get_config_credentials=dict,  # what kedro-mlflow asks a KedroContext for
+    )
+    hook, previous = MlflowHook(), mlflow.get_tracking_uri()
+    try:
+        hook.after_context_created(context)
+    finally:
+        mlflow.set_tracking_uri(previous)
+    store = (tmp_path / "mlflow.db").resolve().as_posix()
+    assert hook.mlflow_config.server.mlflow_tracking_uri == f"sqlite:///{store}"
+    assert hook.mlflow_config.tracking.experiment.name == "netflix_dec"
+    assert not (tmp_path / "elsewhere.db").exists()
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ Nothing here imports MLflow until a pipeline starts with tracking on, so
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -260,17 +261,19 @@ class TrackingHooks:
 
     # ---- what is logged --------------------------------------------------------
     def _open_store(self) -> None:
-        """kedro-mlflow's set-up from ``mlflow.yml``, its SQLite path made absolute.
+        """kedro-mlflow's set-up from ``mlflow.yml``, its SQLite store checked first.
 
-        kedro-mlflow would hand ``sqlite:///mlflow.db`` to MLflow as it is:
-        SQLite then opens it from whatever the working directory is, and MLflow
-        keeps one store per URI, so two projects run in one process (tests,
-        notebooks) would share the first one's file.
+        The hook's public ``after_context_created`` reads ``mlflow.yml`` and
+        opens the store. Two things must happen before it does: a SQLite path
+        is made absolute (kedro-mlflow would hand ``sqlite:///mlflow.db`` to
+        MLflow as it is, SQLite then opens it from the working directory, and
+        MLflow keeps one store per URI, so two projects run in one process
+        would share the first one's file), and a store that cannot be opened
+        is refused at once (MLflow retries it for about 100 s). So the
+        configuration is read and prepared here, and set on Kedro's config
+        loader under ``mlflow``, which returns a key set on it as it is.
         """
         import mlflow
-        from kedro.config import MissingConfigException
-        from kedro.framework import project
-        from kedro_mlflow.config.kedro_mlflow_config import KedroMlflowConfig
         from kedro_mlflow.config.resolvers import resolve_random_name
         from omegaconf import OmegaConf
 
@@ -279,30 +282,16 @@ class TrackingHooks:
         while (active := mlflow.active_run()) and active.info.run_id in _STARTED:
             mlflow.end_run("FAILED")
         self._callers_run = mlflow.active_run() is not None
-        if self._callers_run:  # kedro-mlflow logs into the caller's run
-            self._hook.after_context_created(context)
-        else:
+        if not self._callers_run:  # the caller's run: kedro-mlflow logs into it
             if not OmegaConf.has_resolver("km.random_name"):
                 OmegaConf.register_new_resolver(
                     "km.random_name", resolve_random_name, use_cache=True
                 )
             loader = context.config_loader
-            loader.config_patterns.setdefault(
-                "mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"]
+            loader["mlflow"] = prepared_config(
+                _read_mlflow_yml(loader), context.project_path
             )
-            try:
-                conf = dict(loader["mlflow"])
-            except MissingConfigException:
-                conf = {}
-            config = KedroMlflowConfig.model_validate(conf)
-            config.server.mlflow_tracking_uri = _absolute_sqlite_uri(
-                config.server.mlflow_tracking_uri, context.project_path
-            )
-            check_sqlite_store(config.server.mlflow_tracking_uri)
-            if not conf.get("tracking", {}).get("experiment", {}).get("name"):
-                config.tracking.experiment.name = project.PACKAGE_NAME or "netflix_dec"
-            config.setup(context)
-            adopt_config(self._hook, config)
+        self._hook.after_context_created(context)
         server = self._hook.mlflow_config.server
         self._client = mlflow.MlflowClient(
             tracking_uri=server.mlflow_tracking_uri,
@@ -444,20 +433,39 @@ class TrackingHooks:
             self._client.set_terminated(child.info.run_id)
 
 
-def adopt_config(hook: Any, config: Any) -> None:
-    """Give kedro-mlflow's hook a configuration set up here, for a run of ours.
+def _read_mlflow_yml(loader: Any) -> dict[str, Any]:
+    """``mlflow.yml`` of the run's environment, or ``{}`` when there is none."""
+    from kedro.config import MissingConfigException
 
-    The hook's public way in is ``after_context_created``, which reads
-    ``mlflow.yml`` and opens the store itself; :meth:`TrackingHooks._open_store`
-    must check the store first (MLflow retries a bad SQLite path for about
-    100 s) and make its path absolute, so it sets the configuration up and
-    hands it over. ``mlflow_config`` is the hook's public attribute;
-    ``_already_active_mlflow`` is private, with no public setter, and only
-    ``after_context_created`` sets it, but ``before_pipeline_run`` reads it
-    (tests/test_tracking.py fails if kedro-mlflow renames it).
+    loader.config_patterns.setdefault("mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"])
+    try:
+        return dict(loader["mlflow"])
+    except MissingConfigException:
+        return {}
+
+
+def prepared_config(conf: dict[str, Any], project_path: str | Path) -> dict[str, Any]:
+    """``mlflow.yml`` as this project runs it: the store checked, its path absolute.
+
+    The experiment is named after the package when ``mlflow.yml`` names none
+    (kedro-mlflow's default too, which it cannot find in every session).
+
+    Raises:
+        OSError: The SQLite store cannot be opened (see :func:`check_sqlite_store`).
     """
-    hook.mlflow_config = config
-    hook._already_active_mlflow = False  # no caller's run: the hook starts one
+    from kedro.framework import project
+
+    conf = copy.deepcopy(conf)
+    server = conf["server"] = conf.get("server") or {}
+    uri = _absolute_sqlite_uri(server.get("mlflow_tracking_uri"), project_path)
+    if uri is not None:
+        server["mlflow_tracking_uri"] = uri
+    check_sqlite_store(uri)
+    tracking = conf["tracking"] = conf.get("tracking") or {}
+    experiment = tracking["experiment"] = tracking.get("experiment") or {}
+    if not experiment.get("name"):
+        experiment["name"] = project.PACKAGE_NAME or "netflix_dec"
+    return conf
 
 
 def check_sqlite_store(uri: str | None) -> None:

@@ -213,41 +213,6 @@ def test_local_workers_get_this_process_thread_settings(monkeypatch):
     assert worker_environ()["OMP_NUM_THREADS"] == "3"
 
 
-@pytest.mark.slow
-@pytest.mark.realdata
-def test_a_seed_gives_the_same_clusters_on_dask_as_sequentially(
-    real_titles_path: Path, tmp_path: Path, monkeypatch
-):
-    """The real file, fast settings, 4 shards on two local Dask workers.
-
-    Before the workers got the client's thread settings, 1 of 6,131 titles
-    landed in another cluster. One project for both runs: the Dask run's
-    shards reuse the first run's cached features (the features were never
-    what differed), which keeps the test to the clustering.
-    """
-    from netflix_dec.catalogue import ENV_VAR
-
-    from .conftest import make_project_copy, run_kedro_session
-
-    root = make_project_copy(tmp_path)
-    monkeypatch.setenv(ENV_VAR, str(real_titles_path))
-    monkeypatch.chdir(root)
-    steps = ["data_processing", "encoding", "dec_clustering"]
-    clusters = root / "data/07_model_output/clusters.csv"
-    # Both runs start fresh: with continuity the second would follow the
-    # first run's clusters, which is not what this test compares.
-    fresh = {"dec_clustering": {"continuity": "fresh"}}
-    run_kedro_session(root, steps, "fast", {"encoding": {"shards": 1}} | fresh)
-    sequential = pd.read_csv(clusters)
-    runner = DaskRunner(n_workers=2, threads_per_worker=1)
-    run_kedro_session(root, steps, "fast", {"encoding": {"shards": 4}} | fresh, runner)
-    on_dask = pd.read_csv(clusters)
-    assert len(sequential) > 5_000
-    pd.testing.assert_frame_equal(
-        on_dask[["show_id", "cluster"]], sequential[["show_id", "cluster"]]
-    )
-
-
 def test_kedros_private_hook_helpers_are_still_there():
     """project_hook_manager leans on Kedro's private helpers: fail if they change."""
     import inspect

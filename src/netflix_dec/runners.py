@@ -79,9 +79,12 @@ def worker_environ() -> dict[str, Any]:
     Dask starts workers with one OpenMP, MKL and OpenBLAS thread each
     (``distributed.nanny.pre-spawn-environ``); a product or a KMeans summed by
     one thread rounds differently from the same one summed by two, so the same
-    seed gave another cluster to 1 of 6,131 real titles than a sequential run.
-    Workers get this process's settings for those variables instead (unset
-    where it has none), so a seed gives the same clusters under either runner.
+    seed once gave another cluster to 1 of 6,131 real titles than a sequential
+    run (the fast environment's autoencoder; with today's nodes, one thread
+    gives the same clusters on that file, measured 2026-12-02, but nothing
+    promises it). Workers get this process's settings for those variables
+    instead (unset where it has none), so a seed gives the same clusters under
+    either runner.
     The nanny's other settings stay.
     """
     environ = dict(dask.config.get(_PRE_SPAWN, default={}) or {})

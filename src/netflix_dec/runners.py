@@ -71,6 +71,8 @@ CLIENT_ONLY_PLUGINS = ("kedro-viz",)
 _PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
 # Thread counts of the native libraries (OpenMP, MKL, OpenBLAS).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# The entry point under which installed plugins declare their Kedro hooks.
+PLUGIN_HOOKS = "kedro.hooks"
 
 
 def worker_environ() -> dict[str, Any]:
@@ -154,21 +156,25 @@ def project_hook_manager(
 ) -> PluginManager:
     """A hook manager with ``hooks`` and the installed plugins' but ``disabled_plugins``.
 
-    What a ``KedroSession`` builds, for a process that runs nodes without one.
-    Kedro has no public function for it: its own process runner builds one per
-    node inside ``Task(parallel=True)``, which would also register the hooks of
-    :data:`CLIENT_ONLY_PLUGINS` on the workers. So Kedro's three helpers are
-    called here, and nowhere else (tests/test_runners.py fails if they change).
+    What a ``KedroSession`` builds, for a process that runs nodes without one:
+    Kedro's hook specifications (``kedro.framework.hooks._create_hook_manager``,
+    which Kedro exports), the project's hooks, then the hooks installed plugins
+    declare under Kedro's ``kedro.hooks`` entry point, through pluggy's own API.
+    Kedro's process runner would build one per node inside
+    ``Task(parallel=True)`` and also register the hooks of
+    :data:`CLIENT_ONLY_PLUGINS` on the workers.
     """
-    from kedro.framework.hooks.manager import (
-        _create_hook_manager,
-        _register_hooks,
-        _register_hooks_entry_points,
-    )
+    from kedro.framework.hooks import _create_hook_manager
 
     hook_manager = _create_hook_manager()
-    _register_hooks(hook_manager, hooks)
-    _register_hooks_entry_points(hook_manager, disabled_plugins)
+    for hook in hooks:
+        if not hook_manager.is_registered(hook):
+            hook_manager.register(hook)
+    hook_manager.load_setuptools_entrypoints(PLUGIN_HOOKS)
+    disabled = set(disabled_plugins)
+    for plugin, distribution in hook_manager.list_plugin_distinfo():
+        if distribution.project_name in disabled:
+            hook_manager.unregister(plugin=plugin)
     return hook_manager
 
 

@@ -20,7 +20,7 @@ from netflix_dec.params import (
     VisualizationParams,
 )
 from netflix_dec.pipelines.reporting import nodes
-from netflix_dec.similar import nearest_neighbours
+from netflix_dec.similar import nearest_neighbours, normalise, top_k
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
@@ -202,6 +202,35 @@ def test_similar_titles_are_true_nearest_neighbours(
     assert (np.diff(similarities, axis=1) <= 1e-6).all()
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     assert similarities[0, 0] == pytest.approx(unit[0] @ unit[expected[0][0]], abs=1e-5)
+
+
+def test_the_top_k_are_the_largest_with_equal_values_by_column() -> None:
+    """Many ties, as a similarity block of repeated descriptions has."""
+    block = np.random.default_rng(7).integers(0, 4, size=(30, 50)).astype(np.float32)
+    for k in (1, 3, 49):
+        columns, values = top_k(block, k)
+        expected = [sorted(range(50), key=lambda j: (-row[j], j))[:k] for row in block]
+        assert columns.tolist() == expected
+        np.testing.assert_array_equal(values, np.take_along_axis(block, columns, 1))
+
+
+def test_unaligned_rows_are_searched_from_aligned_copies() -> None:
+    """A memory-mapped ``.npz`` member starts at any byte (the features' did at 59)."""
+    x = np.random.default_rng(2).normal(size=(30, 8)).astype(np.float32)
+    buffer = bytearray(x.nbytes + 1)
+    unaligned = np.frombuffer(buffer, dtype=np.float32, offset=1, count=x.size)
+    unaligned = unaligned.reshape(x.shape)
+    unaligned.setflags(write=True)
+    unaligned[:] = x
+    assert not unaligned.flags.aligned
+    unit = normalise(unaligned[:10])
+    assert unit.flags.aligned and unit.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, atol=1e-6)
+    for block in (2**26, 7):  # all titles in one chunk, then chunks of 7
+        indices, scores = nearest_neighbours(unaligned, 4, block_elements=block)
+        expected, expected_scores = nearest_neighbours(x, 4)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-6)
 
 
 def test_few_titles_have_every_other_title_as_neighbour() -> None:

@@ -1,13 +1,17 @@
 """Similar titles: each title's nearest neighbours by cosine in the feature space.
 
-Exact search by chunked matrix products: the rows are normalised once (a
-sparse TF-IDF matrix stays sparse, a memory-mapped dense array is copied as
-float32 in chunks), then each chunk of query rows is multiplied with all rows
-and only its top ``k`` kept. The similarity block of one chunk is bounded
-(:data:`BLOCK_ELEMENTS` floats, 256 MB), so memory stays flat whatever the
-number of titles; the time grows with the number of query rows times the
-number of titles: every title's neighbours up to some tens of thousands of
-titles, those of a sample beyond (the node chooses, see
+Exact search by chunked matrix products. The titles are read in chunks of
+:data:`CORPUS_ROWS` rows, each copied once as float32 and normalised (a
+sparse TF-IDF chunk stays sparse); the query rows are multiplied with one
+chunk at a time, and each query keeps a running top ``k``. Nothing holds all
+rows at once: a million memory-mapped sentence features are a gigabyte, and
+a memory-mapped ``.npz`` member is not even aligned for BLAS, which made a
+product with all of it at once many times slower. The similarity block is
+bounded (:data:`BLOCK_ELEMENTS` floats, 256 MB), and its top ``k`` is found
+from a partitioned copy of it, without an index per entry, so memory stays
+flat whatever the number of titles. The time grows with the number of query
+rows times the number of titles: every title's neighbours up to some tens of
+thousands of titles, those of a sample beyond (the node chooses, see
 ``reporting.similar_titles_max_titles``). No Kedro here.
 """
 
@@ -19,23 +23,56 @@ from scipy import sparse
 from netflix_dec.encoders import FeatureMatrix
 
 BLOCK_ELEMENTS = 2**26
-"""Largest similarity block (query rows x all rows) computed at once."""
-NORMALISE_ROWS = 65_536
-"""Rows of a dense input normalised at a time."""
+"""Largest similarity block (query rows x rows) computed at once."""
+CORPUS_ROWS = 65_536
+"""Rows of the titles read, copied and normalised at a time (100 MB at 384 floats)."""
 
 
-def normalise(features: FeatureMatrix) -> np.ndarray | sparse.csr_matrix:
-    """Rows scaled to unit length (zero rows stay zero), as float32."""
-    if sparse.issparse(features):
+def normalise(rows: FeatureMatrix) -> np.ndarray | sparse.csr_matrix:
+    """A float32 copy of ``rows`` scaled to unit length (zero rows stay zero).
+
+    A copy even of float32 input: rows sliced from a memory-mapped file come
+    back in memory, aligned.
+    """
+    if sparse.issparse(rows):
         from sklearn.preprocessing import normalize
 
-        return normalize(sparse.csr_matrix(features, dtype=np.float32), copy=True)
-    unit = np.empty(features.shape, dtype=np.float32)
-    for start in range(0, features.shape[0], NORMALISE_ROWS):
-        rows = np.asarray(features[start : start + NORMALISE_ROWS], dtype=np.float32)
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        unit[start : start + len(rows)] = rows / np.where(norms > 0, norms, 1.0)
+        return normalize(sparse.csr_matrix(rows, dtype=np.float32), copy=True)
+    unit = np.array(rows, dtype=np.float32, copy=True)
+    norms = np.linalg.norm(unit, axis=1, keepdims=True)
+    unit /= np.where(norms > 0, norms, 1.0)
     return unit
+
+
+def top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest entries, the largest first, equal ones by column.
+
+    ``np.argpartition`` would return an int64 index for every entry of the
+    block (twice the block's own memory); a partitioned copy of the values
+    gives each row's ``k``-th largest value, and only the entries at or above
+    it are indexed.
+
+    Returns:
+        ``(columns, values)``, each of shape ``(rows, k)``.
+    """
+    n = block.shape[1]
+    kth = np.partition(block, n - k, axis=1)[:, n - k : n - k + 1]
+    rows, columns = np.nonzero(block >= kth)  # k or more a row (ties)
+    values = block[rows, columns]
+    order = np.lexsort((columns, -values, rows))
+    rows, columns, values = rows[order], columns[order], values[order]
+    take = np.searchsorted(rows, np.arange(block.shape[0]))[:, None] + np.arange(k)
+    return columns[take], values[take]
+
+
+def _merge(
+    best: tuple[np.ndarray, np.ndarray], found: tuple[np.ndarray, np.ndarray], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of two ``(columns, values)`` lists per row, ties by column."""
+    columns = np.concatenate([best[0], found[0]], axis=1)
+    values = np.concatenate([best[1], found[1]], axis=1)
+    order = np.lexsort((columns, -values), axis=1)[:, :k]
+    return np.take_along_axis(columns, order, 1), np.take_along_axis(values, order, 1)
 
 
 def nearest_neighbours(
@@ -46,9 +83,10 @@ def nearest_neighbours(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each query row's ``k`` most similar other rows, by cosine similarity.
 
-    A row is never its own neighbour; the result depends on nothing but the
-    input (no randomness), so a run repeats. With fewer than ``k + 1`` rows,
-    every other row is a neighbour.
+    A row is never its own neighbour; equal similarities are ordered by row
+    number, and the result depends on nothing but the input (no randomness),
+    so a run repeats. With fewer than ``k + 1`` rows, every other row is a
+    neighbour.
 
     Args:
         features: One row per title, dense (possibly memory-mapped) or sparse.
@@ -64,23 +102,28 @@ def nearest_neighbours(
     n = features.shape[0]
     wanted = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
     k = max(0, min(k, n - 1))
-    indices = np.zeros((len(wanted), k), dtype=np.int64)
-    similarities = np.zeros((len(wanted), k), dtype=np.float32)
     if k == 0 or len(wanted) == 0:
-        return indices, similarities
-    unit = normalise(features)
-    step = max(1, block_elements // n)
-    for start in range(0, len(wanted), step):
-        rows = wanted[start : start + step]
-        block = unit[rows] @ unit.T
-        block = block.toarray() if sparse.issparse(block) else np.asarray(block)
-        block[np.arange(len(rows)), rows] = -np.inf
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        scores = np.take_along_axis(block, top, axis=1)
-        # Most similar first, equal scores by row number (lexsort's last key leads).
-        order = np.lexsort((top, -scores), axis=1)
-        indices[start : start + len(rows)] = np.take_along_axis(top, order, axis=1)
-        similarities[start : start + len(rows)] = np.take_along_axis(
-            scores, order, axis=1
+        return np.zeros((len(wanted), k), np.int64), np.zeros(
+            (len(wanted), k), np.float32
         )
-    return indices, similarities
+    asked = normalise(features[wanted])
+    best = (
+        np.full((len(wanted), k), -1, np.int64),
+        np.full((len(wanted), k), -np.inf, np.float32),
+    )
+    width = max(1, min(n, CORPUS_ROWS, block_elements))
+    step = max(1, block_elements // width)
+    for first in range(0, n, width):
+        chunk = normalise(features[first : first + width])
+        for start in range(0, len(wanted), step):
+            block = asked[start : start + step] @ chunk.T
+            block = block.toarray() if sparse.issparse(block) else np.asarray(block)
+            own = wanted[start : start + step] - first
+            inside = np.nonzero((own >= 0) & (own < chunk.shape[0]))[0]
+            block[inside, own[inside]] = -np.inf  # a title is not its own neighbour
+            columns, values = top_k(block, min(k, chunk.shape[0]))
+            rows = slice(start, start + len(own))
+            best_rows = (best[0][rows], best[1][rows])
+            merged = _merge(best_rows, (columns + first, values), k)
+            best[0][rows], best[1][rows] = merged
+    return best

@@ -282,7 +282,7 @@ class TrackingHooks:
         while (active := mlflow.active_run()) and active.info.run_id in _STARTED:
             mlflow.end_run("FAILED")
         self._callers_run = mlflow.active_run() is not None
-        if not self._callers_run:  # the caller's run: kedro-mlflow logs into it
+        if not self._callers_run:  # else kedro-mlflow logs into the caller's run
             if not OmegaConf.has_resolver("km.random_name"):
                 OmegaConf.register_new_resolver(
                     "km.random_name", resolve_random_name, use_cache=True

@@ -7,6 +7,7 @@ Run from the project root with the project's environment::
     python benchmarks/run.py quality   # NMI/ARI/accuracy over 3 seeds against baselines
     python benchmarks/run.py quality --groups variants   # only some configurations
     python benchmarks/run.py space-grid  # issue 22: clustering-space variants, 850/2,000/all movies
+    python benchmarks/run.py map-choice  # issue 22: the t-SNE map against 2-d UMAP of the same graph
     python benchmarks/run.py dec-step  # ms per DEC training step
     python benchmarks/run.py assign    # 1,000 new titles, features cached or not
     python benchmarks/run.py dask      # 4 encoding shards on 2 Dask workers vs sequential
@@ -46,6 +47,7 @@ from benchmarks import (  # noqa: E402
     continuity_gap,
     dask_shards,
     dec_step,
+    map_choice,
     model_selection,
     quality,
     report,
@@ -63,6 +65,7 @@ BENCHMARKS = {
     "scale": scale,
     "quality": quality,
     "space-grid": space_grid,
+    "map-choice": map_choice,
     "dec-step": dec_step,
     "assign": assign,
     "dask": dask_shards,

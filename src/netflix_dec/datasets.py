@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from scipy import sparse
 
 from netflix_dec.encoders.matrix import FeatureMatrix
-from netflix_dec.storage.arrays import DENSE_KEY, map_npz_array
+from netflix_dec.storage.arrays import DENSE_KEY, map_npz_array, save_npz
 from netflix_dec.storage.atomic import atomic_target
 from netflix_dec.storage.spreadsheet import escape_formulas, unescape_formulas
 from netflix_dec.storage.versions import RunVersions, init_versioned_file
@@ -340,7 +340,7 @@ class NumpyDataset(RunVersions, AbstractVersionedDataset[FeatureMatrix, FeatureM
         elif self._suffix == ".npy":
             np.save(file, data, allow_pickle=False)
         else:
-            np.savez(file, **{DENSE_KEY: data})
+            save_npz(file, {DENSE_KEY: data})
 
     def _exists(self) -> bool:
         try:

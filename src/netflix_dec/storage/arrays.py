@@ -3,7 +3,8 @@
 Features and embeddings of a million titles are gigabytes: a dataset maps them
 (:func:`map_npz_array`, with the ``.npz`` zip header read by hand, since
 ``np.load`` does not map archive members) and the nodes that sample rows read
-only those rows (:func:`read_rows`).
+only those rows (:func:`read_rows`). :func:`save_npz` writes the archive so
+that the mapped array starts on a 64-byte boundary.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import mmap
 import os
 import struct
 import zipfile
+from typing import BinaryIO
 
 import numpy as np
 
@@ -19,6 +21,47 @@ from netflix_dec.encoders.matrix import FeatureMatrix
 
 DENSE_KEY = "array"
 """The member name of a dense array in the project's ``.npz`` files."""
+
+ALIGNMENT = 64
+"""Where :func:`save_npz` starts each member's ``.npy`` (NumPy aligns the data
+within an ``.npy`` to 64 bytes, so the array starts there too)."""
+_PADDING_FIELD = 0xD935
+"""Header id of the zip extra field that pads a local header (the id Android's
+zipalign uses; readers skip extra fields they do not know)."""
+_LOCAL_HEADER = 30
+_ZIP64_FIELD = 20  # written by zipfile for every member opened with force_zip64
+
+
+def save_npz(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez(file, **arrays)``, with every array aligned in the file.
+
+    ``np.savez`` puts a member's bytes right after its 59-byte local header
+    (name ``array.npy`` and a zip64 field): a memory map of the array then
+    starts 59 bytes past a 64-byte boundary, which is not even a multiple of
+    a float32, so NumPy flags the array unaligned and copies it before BLAS
+    sees it (2,048 queries against 100,000 mapped rows: 1.9-2.9 s, against
+    1.3-1.6 s aligned, on the project's 2-core machine). Here each local
+    header carries a padding extra field, so that the ``.npy`` (and, within
+    it, the data) starts on a multiple of :data:`ALIGNMENT`. The archive is
+    an ordinary stored zip that ``np.load`` reads as before, and its bytes
+    depend on the arrays alone (every member dated 1980-01-01).
+
+    Args:
+        file: A seekable binary file open for writing, at its start.
+        arrays: Member names (without ``.npy``) and the arrays to store.
+    """
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_STORED
+            fixed = _LOCAL_HEADER + len(member.filename.encode()) + _ZIP64_FIELD
+            # The padding field's own 4-byte header, then enough zeros.
+            pad = (-(file.tell() + fixed + 4)) % ALIGNMENT
+            member.extra = struct.pack("<HH", _PADDING_FIELD, pad) + bytes(pad)
+            with archive.open(member, mode="w", force_zip64=True) as stream:
+                np.lib.format.write_array(
+                    stream, np.asanyarray(array), allow_pickle=False
+                )
 
 
 def map_npz_array(path: str, mode: str, key: str = DENSE_KEY) -> np.memmap | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -112,3 +115,34 @@ def test_exaggeration_ends_early_where_it_only_shrinks_the_map(caplog):
     distances = np.linalg.norm(blob_map[:, None] - blob_map[None], axis=2)
     np.fill_diagonal(distances, np.inf)
     assert (groups[distances.argmin(axis=1)] == groups).all()
+
+
+def test_affinities_are_opentsnes_exact_ones_without_importing_pynndescent():
+    """The index is built here, so openTSNE never imports pynndescent to look for it.
+
+    A fresh process: the assign pipeline places new titles on the map without
+    UMAP, and openTSNE's own ``method="exact"`` imported pynndescent (2.4 s of
+    numba start-up) only to check that it is installed.
+    """
+    probe = """
+import sys
+import numpy as np
+from openTSNE.affinity import PerplexityBasedNN
+from netflix_dec import projection
+
+rows = np.random.default_rng(0).normal(size=(200, 6))
+ours = projection._affinities(rows, 10.0, 3)
+assert "pynndescent" not in sys.modules, "pynndescent imported"
+theirs = PerplexityBasedNN(rows, perplexity=10.0, method="exact", n_jobs=1, random_state=3)
+assert (ours.P != theirs.P).nnz == 0, "affinities differ"
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")

@@ -148,14 +148,27 @@ of the rows but is exact, repeatable and, on the real catalogue's reduced rows
 
 
 def _affinities(data: np.ndarray, perplexity: float, seed: int):
+    """openTSNE's perplexity affinities, from a neighbour index built here.
+
+    The index is the one openTSNE's ``method="exact"`` (or ``"annoy"``) would
+    build, with as many neighbours (3 × perplexity). It is passed in as
+    ``knn_index`` because openTSNE, given a method name, first checks whether
+    pynndescent is installed by importing it: 2.4 s of numba start-up in a
+    process that has not imported UMAP (the assign pipeline), for an index it
+    does not use.
+    """
+    from openTSNE import nearest_neighbors
     from openTSNE.affinity import PerplexityBasedNN
 
+    index = (
+        nearest_neighbors.Sklearn
+        if data.shape[0] < EXACT_NEIGHBOURS_BELOW
+        else nearest_neighbors.Annoy
+    )
+    neighbours = min(data.shape[0] - 1, int(3 * perplexity))
     return PerplexityBasedNN(
-        data,
         perplexity=perplexity,
-        method="exact" if data.shape[0] < EXACT_NEIGHBOURS_BELOW else "annoy",
-        n_jobs=1,
-        random_state=seed,
+        knn_index=index(data, neighbours, n_jobs=1, random_state=seed),
     )
 
 

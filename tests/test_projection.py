@@ -60,6 +60,7 @@ def test_a_change_of_the_fit_settings_changes_the_key(rows, monkeypatch):
     "setting, value",
     [
         ("SHRINK_CHECKS", 0),
+        ("SETTLED_WITHIN", 0.05),
         ("EXACT_NEIGHBOURS_BELOW", 0),
         ("EXAGGERATION", 4),
         ("REDUCTION", "TruncatedSVD"),
@@ -146,3 +147,32 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize(
+    "spreads, stopped_at, why",
+    [
+        # Grows while the groups form, then changes by under 1% twice: settled.
+        ([1e-3, 0.1, 1.5, 2.0, 2.085, 2.092, 2.094, 2.2], 60, "settled"),
+        # Keeps growing by more than 1% a check: the full phase.
+        ([1e-3, 0.1, 1.5, 2.0, 2.1, 2.2, 2.3, 2.4], None, ""),
+        # Only shrinks: ended at the second shrink in a row.
+        ([1e-4, 9e-5, 8e-5, 7e-5], 20, "shrank"),
+        # Down once, then up: neither rule.
+        ([1.0, 0.9, 1.2, 1.5, 1.9], None, ""),
+    ],
+)
+def test_early_exaggeration_ends_once_the_map_only_shrinks_or_has_settled(
+    spreads, stopped_at, why
+):
+    rng = np.random.default_rng(0)
+    shape = rng.normal(size=(50, 2))
+    shape /= shape.std()
+    rule = projection._Exaggerated(spreads[0] * shape)
+    stopped = None
+    for check, spread in enumerate(spreads[1:], start=1):
+        if rule(check * projection.CHECK_EVERY, 0.0, spread * shape):
+            stopped = check * projection.CHECK_EVERY
+            break
+    assert stopped == stopped_at and rule.stopped_at == stopped_at
+    assert why in rule.why

@@ -111,8 +111,12 @@ def run(args: argparse.Namespace) -> None:
     graph = umap_settings(encoding, len(features), words is not None)
 
     def umap_2d(epochs: int, min_dist: float) -> Callable[[], np.ndarray]:
-        settings = {**graph, "n_components": 2, "n_epochs": epochs}
-        settings["min_dist"] = min_dist
+        settings = {
+            **graph,
+            "n_components": 2,
+            "n_epochs": epochs,
+            "min_dist": min_dist,
+        }
         return lambda: space.fit_umap(features, words=words, **settings)
 
     def tsne(max_iter: int) -> Callable[[], np.ndarray]:
@@ -130,7 +134,7 @@ def run(args: argparse.Namespace) -> None:
         "the same, min_dist 0.1 (umap-learn's default)": umap_2d(500, 0.1),
         "the same, min_dist 0, 200 epochs": umap_2d(200, 0.0),
     }
-    projection.fit(dec_space[:500], 30, 50, 0)  # openTSNE's numba code compiled first
+    projection.fit(dec_space[:500], 30, 50, 0)  # first-call imports, before any timing
     rows, positions = [], {}
     for name, make in maps.items():
         wall, cpu = time.perf_counter(), time.process_time()

@@ -41,7 +41,6 @@ PREVIOUS_PLAIN = (
     "plain UMAP 5-d of the previous UMAP default's layout (15 neighbours, no words) "
     "+ KMeans (20 starts, no encoder)"
 )
-_ROW_PREFIXES = ("whole file, same nodes: ", "850 titles: ", "2000 titles: ")
 # Rows of the default before sentence features skipped the autoencoder, kept
 # from earlier results under names that say so.
 RENAMED = {
@@ -55,6 +54,10 @@ RENAMED = {
 # the subsample's rows of the real features, with the project's parameters
 # (conf/base) and these overrides, seed = subsample seed.
 SUBSAMPLE_SIZES = (850, 2000)
+_ROW_PREFIXES = (
+    "whole file, same nodes: ",
+    *(f"{size} titles: " for size in SUBSAMPLE_SIZES),
+)
 # The whole file through the same nodes: the default and the baselines only
 # (the autoencoder rows of the whole file are the default group's and earlier ones).
 WHOLE_FILE_CONFIGS = (ISSUE_14_DEFAULT,)

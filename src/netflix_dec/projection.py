@@ -247,11 +247,11 @@ class _Exaggerated:
 def fit(data: np.ndarray, perplexity: float, max_iter: int, seed: int) -> np.ndarray:
     """2-D positions of checked, reduced rows (see :func:`reduce`).
 
-    ``max_iter`` counts every iteration, the early exaggeration phase
-    included (as scikit-learn's ``max_iter`` does): up to 250 exaggerated
-    (fewer when the map only shrinks or has settled, see :data:`SHRINK_CHECKS`
-    and :data:`SETTLED_WITHIN`), the rest
-    normal.
+    ``max_iter`` budgets every iteration, the early exaggeration phase
+    included (as scikit-learn's ``max_iter`` does): up to ``min(250,
+    max_iter // 2)`` exaggerated (fewer when the map only shrinks or has
+    settled, see :data:`SHRINK_CHECKS` and :data:`SETTLED_WITHIN`), then the
+    rest of the budget normal, however early the exaggerated phase ended.
     """
     from openTSNE import TSNE
 

@@ -52,8 +52,8 @@ def save_npz(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
     """
     with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
+            # Stored (ZipInfo's default), dated 1980 so the bytes are the arrays'.
             member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_STORED
             fixed = _LOCAL_HEADER + len(member.filename.encode()) + _ZIP64_FIELD
             # The padding field's own 4-byte header, then enough zeros.
             pad = (-(file.tell() + fixed + 4)) % ALIGNMENT
